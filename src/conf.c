@@ -1,0 +1,262 @@
+/*
+ * conf.c: a small `key = value` file, then IDMINT_* environment variables.
+ * Inputs are checked against one declarative table (name, kind, bounds),
+ * and any unknown key or bad value stops start-up: a typo in a config file
+ * should never silently mean "the default".
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+
+enum conf_kind { CK_PATH, CK_SIZE, CK_UINT, CK_BOOL, CK_LEVEL };
+
+struct conf_key {
+	const char	*name;
+	enum conf_kind	 kind;
+	size_t		 off;
+	uint64_t	 min, max;
+};
+
+#define OFF(f)	offsetof(struct conf, f)
+static const struct conf_key conf_keys[] = {
+	{ "db",			CK_PATH,  OFF(db),		0, 0 },
+	{ "max_body",		CK_SIZE,  OFF(max_body),	1, 32ULL << 20 },
+	{ "map_size",		CK_SIZE,  OFF(map_size),	1ULL << 20, 1ULL << 40 },
+	{ "log_level",		CK_LEVEL, OFF(log_level),	0, 0 },
+	{ "flush_ms",		CK_UINT,  OFF(flush_ms),	1, 60000 },
+	{ "snowflake_epoch",	CK_UINT,  OFF(snowflake_epoch),	0, 4102444800000ULL },
+	{ "node_id",		CK_UINT,  OFF(node_id),		0, 1023 },
+	{ "node_bits",		CK_UINT,  OFF(node_bits),	0, 9 },
+	{ "count_usage",	CK_BOOL,  OFF(count_usage),	0, 1 },
+	{ "hashids_cache",	CK_UINT,  OFF(hashids_cache),	1, 4096 },
+};
+#undef OFF
+
+void
+conf_defaults(struct conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->db, sizeof(c->db), "%s", "/var/lib/idmint");
+	c->max_body = 64 * 1024;
+	c->map_size = 1ULL << 30;
+	c->log_level = LOG_WARN;
+	c->flush_ms = 1000;
+	c->snowflake_epoch = 1288834974657ULL;
+	c->node_id = 0;
+	c->node_bits = 5;
+	c->count_usage = 1;
+	c->hashids_cache = 64;
+}
+
+/* Digits with an optional K, M or G suffix (powers of 1024). */
+static int
+parse_u64(const char *s, int suffixes, uint64_t *out)
+{
+	uint64_t v = 0, mul = 1;
+	const char *p = s;
+
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	for (; isdigit((unsigned char)*p); p++) {
+		if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (suffixes && *p != '\0' && p[1] == '\0') {
+		switch (*p) {
+		case 'k': case 'K': mul = 1ULL << 10; break;
+		case 'm': case 'M': mul = 1ULL << 20; break;
+		case 'g': case 'G': mul = 1ULL << 30; break;
+		default: return -1;
+		}
+		p++;
+	}
+	if (*p != '\0' || (v != 0 && mul > UINT64_MAX / v))
+		return -1;
+	*out = v * mul;
+	return 0;
+}
+
+static int
+set_value(struct conf *c, const struct conf_key *k, const char *v,
+    char *why, size_t whylen)
+{
+	char		*base = (char *)c + k->off;
+	uint64_t	 u;
+	enum log_level	 lvl;
+
+	switch (k->kind) {
+	case CK_PATH:
+		if (*v != '/' || strlen(v) >= sizeof(c->db)) {
+			snprintf(why, whylen, "must be an absolute path");
+			return -1;
+		}
+		memcpy(base, v, strlen(v) + 1);
+		return 0;
+	case CK_LEVEL:
+		if (log_level_parse(v, &lvl) == -1) {
+			snprintf(why, whylen,
+			    "must be one of error, warn, info, debug");
+			return -1;
+		}
+		memcpy(base, &lvl, sizeof(lvl));
+		return 0;
+	case CK_BOOL:
+		if (strcmp(v, "yes") == 0 || strcmp(v, "1") == 0)
+			*(int *)(void *)base = 1;
+		else if (strcmp(v, "no") == 0 || strcmp(v, "0") == 0)
+			*(int *)(void *)base = 0;
+		else {
+			snprintf(why, whylen, "must be yes or no");
+			return -1;
+		}
+		return 0;
+	case CK_SIZE:
+	case CK_UINT:
+		if (parse_u64(v, k->kind == CK_SIZE, &u) == -1 ||
+		    u < k->min || u > k->max) {
+			snprintf(why, whylen, "must be a whole number from "
+			    "%llu to %llu%s", (unsigned long long)k->min,
+			    (unsigned long long)k->max,
+			    k->kind == CK_SIZE ? " (K, M, G suffixes allowed)" : "");
+			return -1;
+		}
+		memcpy(base, &u, sizeof(u));
+		return 0;
+	}
+	return -1;
+}
+
+int
+conf_set(struct conf *c, const char *key, const char *value,
+    char *err, size_t errlen)
+{
+	size_t	 i;
+	char	 why[128];
+
+	for (i = 0; i < sizeof(conf_keys) / sizeof(conf_keys[0]); i++) {
+		if (strcmp(conf_keys[i].name, key) != 0)
+			continue;
+		if (set_value(c, &conf_keys[i], value, why, sizeof(why)) == 0)
+			return 0;
+		snprintf(err, errlen, "%s: bad value \"%.64s\": %s", key, value, why);
+		return -1;
+	}
+	snprintf(err, errlen, "unknown setting \"%.64s\"", key);
+	return -1;
+}
+
+static char *
+trim(char *s)
+{
+	char	*e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+int
+conf_parse(struct conf *c, const char *name, const char *text,
+    char *err, size_t errlen)
+{
+	char		 line[8192], msg[256], *key, *val, *eq;
+	const char	*p = text, *nl;
+	size_t		 len, lineno = 0;
+
+	while (*p != '\0') {
+		lineno++;
+		nl = strchr(p, '\n');
+		len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		if (len >= sizeof(line)) {
+			snprintf(err, errlen, "%s:%zu: line too long", name, lineno);
+			return -1;
+		}
+		memcpy(line, p, len);
+		line[len] = '\0';
+		p += len + (nl != NULL);
+		key = trim(line);
+		if (*key == '\0' || *key == '#')
+			continue;
+		if ((eq = strchr(key, '=')) == NULL) {
+			snprintf(err, errlen, "%s:%zu: expected \"setting = value\"",
+			    name, lineno);
+			return -1;
+		}
+		*eq = '\0';
+		key = trim(key);
+		val = trim(eq + 1);
+		if (conf_set(c, key, val, msg, sizeof(msg)) == -1) {
+			snprintf(err, errlen, "%s:%zu: %s", name, lineno, msg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+conf_env(struct conf *c, char *err, size_t errlen)
+{
+	char	 var[64], msg[256];
+	size_t	 i, j;
+	const char *v;
+
+	for (i = 0; i < sizeof(conf_keys) / sizeof(conf_keys[0]); i++) {
+		snprintf(var, sizeof(var), "IDMINT_%s", conf_keys[i].name);
+		for (j = 7; var[j] != '\0'; j++)
+			var[j] = (char)toupper((unsigned char)var[j]);
+		if ((v = getenv(var)) == NULL)
+			continue;
+		if (conf_set(c, conf_keys[i].name, v, msg, sizeof(msg)) == -1) {
+			snprintf(err, errlen, "environment %s: %s", var, msg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+conf_load(struct conf *c, const char *path, char *err, size_t errlen)
+{
+	FILE	*f;
+	char	*text;
+	long	 sz;
+	int	 rc, must = 1;
+
+	if (path == NULL && (path = getenv("IDMINT_CONF")) == NULL) {
+		path = CONF_DEFAULT_PATH;
+		must = 0;
+	}
+	if ((f = fopen(path, "r")) == NULL) {
+		if (!must && errno == ENOENT)
+			return conf_env(c, err, errlen);
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fseek(f, 0, SEEK_END) == -1 || (sz = ftell(f)) < 0 ||
+	    sz > 1 << 20 || fseek(f, 0, SEEK_SET) == -1) {
+		fclose(f);
+		snprintf(err, errlen, "%s: unreadable or larger than 1 MiB", path);
+		return -1;
+	}
+	if ((text = calloc(1, (size_t)sz + 1)) == NULL ||
+	    fread(text, 1, (size_t)sz, f) != (size_t)sz) {
+		free(text);
+		fclose(f);
+		snprintf(err, errlen, "%s: read error", path);
+		return -1;
+	}
+	fclose(f);
+	rc = conf_parse(c, path, text, err, errlen);
+	free(text);
+	return rc == 0 ? conf_env(c, err, errlen) : -1;
+}

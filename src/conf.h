@@ -1,0 +1,39 @@
+/*
+ * conf.h: the settings of idmint.conf(5).  (Named conf, not config, because
+ * config.h is autoconf's.)
+ */
+#ifndef IDMINT_CONF_H
+#define IDMINT_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+
+#define CONF_DEFAULT_PATH	"/etc/idmint/idmint.conf"
+
+struct conf {
+	char		 db[4096];		/* LMDB directory */
+	uint64_t	 max_body;		/* bytes */
+	uint64_t	 map_size;		/* bytes */
+	enum log_level	 log_level;
+	uint64_t	 flush_ms;
+	uint64_t	 snowflake_epoch;	/* ms since the Unix epoch */
+	uint64_t	 node_id;
+	uint64_t	 node_bits;
+	int		 count_usage;		/* 0 only for benchmarks */
+	uint64_t	 hashids_cache;		/* (salt, alphabet) set-ups kept */
+};
+
+void	 conf_defaults(struct conf *);
+/* Read a file (NULL: $IDMINT_CONF or the default; a missing default file is
+ * fine), then IDMINT_* from the environment.  On error, returns -1 with a
+ * message naming the file, line and setting. */
+int	 conf_load(struct conf *, const char *path, char *err, size_t errlen);
+/* Parse a buffer as if it were the file `name`. */
+int	 conf_parse(struct conf *, const char *name, const char *text,
+	    char *err, size_t errlen);
+int	 conf_set(struct conf *, const char *key, const char *value,
+	    char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,98 @@
+/*
+ * gen_cuid.c: cuid2-shaped IDs, a random lowercase letter then base-36
+ * digits of a hash of the time, a counter, the host and fresh randomness.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <sodium.h>
+
+#include "gen.h"
+
+#define CUID_MIN	2
+#define CUID_MAX	32
+#define HASH_LIMBS	8		/* 256 bits of BLAKE2b */
+#define POW36_5		60466176u	/* 36^5, the most digits per pass */
+
+/*
+ * Starts at a random point, as cuid2's does, so two processes that
+ * fork from one parent do not walk in step.
+ */
+static struct {
+	uint64_t	 n;
+	int		 seeded;
+} counter;
+
+/*
+ * The low digits of a 256-bit hash: 31 digits are ~160 bits, so the
+ * number's excess over a multiple of 36^31 skews them by 2^-96 at most.
+ */
+static void
+base36(uint32_t limb[HASH_LIMBS], char *out, size_t n)
+{
+	static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+	uint64_t	 rem;
+	uint32_t	 r;
+	size_t		 i, k;
+
+	while (n > 0) {
+		/* Divide the whole number by 36^5 at once: 5 digits a pass. */
+		rem = 0;
+		for (i = 0; i < HASH_LIMBS; i++) {
+			rem = rem << 32 | limb[i];
+			limb[i] = (uint32_t)(rem / POW36_5);
+			rem %= POW36_5;
+		}
+		r = (uint32_t)rem;
+		for (k = 0; k < 5 && n > 0; k++, n--) {
+			*out++ = digits[r % 36];
+			r /= 36;
+		}
+	}
+}
+
+static int
+cuid_generate(const struct params *p, struct gen_result *res)
+{
+	crypto_generichash_state st;
+	unsigned char	 h[HASH_LIMBS * 4], rnd[32], first;
+	uint32_t	 limb[HASH_LIMBS];
+	uint64_t	 now;
+	char		 out[CUID_MAX];
+	int64_t		 len;
+	size_t		 i;
+	int		 rc;
+
+	if ((rc = param_length(p, "length", CUID_MIN, CUID_MAX, 24, 0, &len,
+	    res)) != 200)
+		return rc;
+	if (!counter.seeded) {
+		counter.n = randombytes_uniform(476782367);
+		counter.seeded = 1;
+	}
+	counter.n++;
+	now = gen_setup.clock_ms();
+	randombytes_buf(rnd, sizeof(rnd));
+
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	crypto_generichash_update(&st, (unsigned char *)&now, sizeof(now));
+	crypto_generichash_update(&st, (unsigned char *)&counter.n,
+	    sizeof(counter.n));
+	crypto_generichash_update(&st, gen_setup.fingerprint,
+	    sizeof(gen_setup.fingerprint));
+	crypto_generichash_update(&st, rnd, sizeof(rnd));
+	crypto_generichash_final(&st, h, sizeof(h));
+	for (i = 0; i < HASH_LIMBS; i++)
+		limb[i] = (uint32_t)h[4 * i] << 24 | (uint32_t)h[4 * i + 1] << 16 |
+		    (uint32_t)h[4 * i + 2] << 8 | h[4 * i + 3];
+
+	/* The letter is drawn apart from the hash, so it is exactly uniform. */
+	gen_uniform(&first, 1, 26);
+	out[0] = (char)('a' + first);
+	base36(limb, out + 1, (size_t)len - 1);
+	buf_add(&res->id, out, (size_t)len);
+	return gen_done(res);
+}
+
+const struct generator gen_cuid = { "cuid", cuid_generate };

@@ -1,0 +1,84 @@
+/*
+ * gen_snowflake.c: 63-bit snowflakes, 41 bits of ms since the configured
+ * epoch, 10 bits of worker id, 12 bits of sequence.
+ *
+ * Uniqueness rests on two things: no two live processes share a worker
+ * id (the store leases them), and this process never reuses a
+ * (ms, sequence) pair, which is why it waits out a full millisecond and
+ * a clock that steps back rather than guess.
+ */
+#include "config.h"
+
+#include "gen.h"
+
+#define TIME_BITS	41
+#define WORKER_BITS	10
+#define SEQ_BITS	12
+#define SEQ_MAX		((1u << SEQ_BITS) - 1)
+#define BACK_MAX_MS	10	/* how long a backward step may be waited out */
+#define TRIES		16	/* bounds the loop if the clock is stuck */
+
+static struct {
+	uint64_t	 ms;		/* clock time of the last ID */
+	unsigned	 seq;
+	int		 used;
+} sf;
+
+/* The next free (ms, seq) pair, or -1 if the clock will not allow one. */
+static int
+sf_next(uint64_t *ms, unsigned *seq)
+{
+	uint64_t	 now;
+	unsigned	 waited = 0;
+	int		 i;
+
+	for (i = 0; i < TRIES; i++) {
+		now = gen_setup.clock_ms();
+		if (!sf.used || now > sf.ms) {
+			sf.used = 1;
+			sf.ms = now;
+			sf.seq = 0;
+			break;
+		}
+		if (now == sf.ms && sf.seq < SEQ_MAX) {
+			sf.seq++;
+			break;
+		}
+		if (now == sf.ms) {
+			/* All 4096 used: the next ms is at most one away. */
+			gen_setup.sleep_ms(1);
+			continue;
+		}
+		if (sf.ms - now > BACK_MAX_MS - waited)
+			return -1;
+		waited += (unsigned)(sf.ms - now);
+		gen_setup.sleep_ms((unsigned)(sf.ms - now));
+	}
+	if (i == TRIES)
+		return -1;
+	*ms = sf.ms;
+	*seq = sf.seq;
+	return 0;
+}
+
+static int
+snowflake_generate(const struct params *p, struct gen_result *res)
+{
+	uint64_t	 ms, t;
+	unsigned	 seq;
+
+	(void)p;
+	if (gen_setup.worker_id >> WORKER_BITS != 0)
+		return gen_error(res, 500, "Internal server error");
+	if (sf_next(&ms, &seq) == -1)
+		return gen_error(res, 503, "Clock moved backwards");
+	/* Before the epoch or past 2^41 ms is a setup fault, not the user's. */
+	if (ms < gen_setup.snowflake_epoch_ms ||
+	    (t = ms - gen_setup.snowflake_epoch_ms) >> TIME_BITS != 0)
+		return gen_error(res, 500, "Internal server error");
+	buf_add_u64(&res->id, t << (WORKER_BITS + SEQ_BITS) |
+	    (uint64_t)gen_setup.worker_id << SEQ_BITS | seq);
+	return gen_done(res);
+}
+
+const struct generator gen_snowflake = { "snowflake", snowflake_generate };

@@ -1,0 +1,788 @@
+/*
+ * hashids.c: the Hashids algorithm of hashids.js 2.3.0, in code points.
+ *
+ * Everything here mirrors src/hashids.ts and src/util.ts of that release;
+ * comments name the JavaScript a step reproduces where it is not obvious.
+ * All arithmetic is exact (hashids.js is exact too: plain numbers up to
+ * 2^53 - 1, BigInt past it), so uint64_t with a bignum fallback gives the
+ * same answers.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bignum.h"
+#include "buf.h"
+#include "hashids.h"
+#include "utf8.h"
+
+#define MODULO_PART	100	/* numbersIdInt adds number % (i + 100) */
+#define GUARD_DIV	12
+#define HEX_CHUNK	12	/* encodeHex: SPLIT_AT_EVERY_NTH */
+#define STACK_CPS	512	/* code points kept on the stack before malloc */
+#define CACHE_SLOTS	32
+
+/* What a code point is in a set-up; CLS_ALPHA + i is alpha[i]. */
+#define CLS_NONE	0U
+#define CLS_GUARD	1U
+#define CLS_SEP		2U
+#define CLS_ALPHA	3U
+
+struct cpcls {
+	uint32_t	 cp;
+	uint32_t	 cls;
+};
+
+struct hashids {
+	uint32_t	*alpha;		/* shuffled, guards taken out */
+	size_t		 alen;
+	uint32_t	*seps;
+	size_t		 slen;
+	uint32_t	*guards;
+	size_t		 glen;
+	uint32_t	*salt;
+	size_t		 saltlen;
+	struct cpcls	*wide;		/* non-ASCII classes, sorted by cp */
+	size_t		 nwide;
+	uint32_t	 ascii[128];	/* classes of ASCII code points */
+};
+
+/* A number: v alone up to 2^64 - 1, else b. */
+struct hnum {
+	uint64_t	 v;
+	int		 big;
+	struct bignum	 b;
+};
+
+/*
+ * Code points with room at both ends: the min_length padding prepends
+ * and appends (ret.unshift / ret.push), and both must stay cheap.
+ */
+struct cpvec {
+	uint32_t	*v;
+	size_t		 off;		/* data is v[off .. off + len) */
+	size_t		 len;
+	size_t		 cap;
+	int		 err;
+	uint32_t	 inl[256];
+};
+
+static const char *const errstr[HASHIDS__MAX] = {
+	"ok",
+	"invalid hash",
+	"not a number",
+	"alphabet must contain at least 16 unique characters",
+	"not valid UTF-8",
+	"input too large",
+	"out of memory",
+};
+
+const char *
+hashids_strerror(int rc)
+{
+	if (rc < 0 || rc >= HASHIDS__MAX)
+		return "unknown error";
+	return errstr[rc];
+}
+
+/*
+ * Scratch arrays live on the caller's stack when small; this hands out
+ * the stack one or a heap one of n entries (NULL if out of memory).
+ */
+static uint32_t *
+scratch(uint32_t *stack, size_t stackn, size_t n)
+{
+	if (n <= stackn)
+		return stack;
+	if (n > SIZE_MAX / sizeof(uint32_t))
+		return NULL;
+	return malloc(n * sizeof(uint32_t));
+}
+
+static void
+scratch_free(uint32_t *p, const uint32_t *stack)
+{
+	if (p != stack)
+		free(p);
+}
+
+static void
+cv_init(struct cpvec *c)
+{
+	c->v = c->inl;
+	c->off = 8;		/* room for a guard without moving */
+	c->len = 0;
+	c->cap = sizeof(c->inl) / sizeof(c->inl[0]);
+	c->err = 0;
+}
+
+static void
+cv_free(struct cpvec *c)
+{
+	if (c->v != c->inl)
+		free(c->v);
+	cv_init(c);
+}
+
+/* Make room for front entries before and back entries after the data. */
+static int
+cv_room(struct cpvec *c, size_t front, size_t back)
+{
+	size_t	  nf, nb, tail, ncap;
+	uint32_t *p;
+
+	tail = c->cap - c->off - c->len;
+	if (c->err)
+		return -1;
+	if (front <= c->off && back <= tail)
+		return 0;
+	/* Grow geometrically at whichever end ran out. */
+	nf = front > c->off ? front + c->len : c->off;
+	nb = back > tail ? back + c->len : tail;
+	if (nf > SIZE_MAX / 8 || nb > SIZE_MAX / 8 || c->len > SIZE_MAX / 8)
+		goto fail;
+	ncap = nf + c->len + nb;
+	if ((p = malloc(ncap * sizeof(uint32_t))) == NULL)
+		goto fail;
+	if (c->len > 0)
+		memcpy(p + nf, c->v + c->off, c->len * sizeof(uint32_t));
+	if (c->v != c->inl)
+		free(c->v);
+	c->v = p;
+	c->off = nf;
+	c->cap = ncap;
+	return 0;
+fail:
+	c->err = 1;
+	return -1;
+}
+
+static void
+cv_push(struct cpvec *c, uint32_t cp)
+{
+	if (cv_room(c, 0, 1) == 0)
+		c->v[c->off + c->len++] = cp;
+}
+
+static void
+cv_append(struct cpvec *c, const uint32_t *p, size_t n)
+{
+	if (n > 0 && cv_room(c, 0, n) == 0) {
+		memcpy(c->v + c->off + c->len, p, n * sizeof(uint32_t));
+		c->len += n;
+	}
+}
+
+static void
+cv_prepend(struct cpvec *c, const uint32_t *p, size_t n)
+{
+	if (n > 0 && cv_room(c, n, 0) == 0) {
+		c->off -= n;
+		c->len += n;
+		memcpy(c->v + c->off, p, n * sizeof(uint32_t));
+	}
+}
+
+static uint32_t
+cv_at(const struct cpvec *c, size_t i)
+{
+	return c->v[c->off + i];
+}
+
+/*
+ * util.ts shuffle(): a salted Fisher-Yates walk.  key must not alias a;
+ * klen 0 leaves a as it is, as an empty salt does in hashids.js.
+ */
+static void
+shuffle(uint32_t *a, size_t n, const uint32_t *key, size_t klen)
+{
+	uint64_t p = 0, c;
+	size_t	 i, j, v;
+	uint32_t t;
+
+	if (klen == 0 || n < 2)
+		return;
+	for (i = n - 1, v = 0; i > 0; i--, v++) {
+		v %= klen;
+		c = key[v];
+		p += c;
+		j = (size_t)((c + v + p) % i);
+		t = a[i];
+		a[i] = a[j];
+		a[j] = t;
+	}
+}
+
+static uint32_t
+classify(const struct hashids *h, uint32_t cp)
+{
+	size_t	 lo = 0, hi = h->nwide, mid;
+
+	if (cp < 128)
+		return h->ascii[cp];
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (h->wide[mid].cp == cp)
+			return h->wide[mid].cls;
+		if (h->wide[mid].cp < cp)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return CLS_NONE;
+}
+
+static void
+hn_init(struct hnum *x)
+{
+	x->v = 0;
+	x->big = 0;
+	bn_init(&x->b);
+}
+
+static void
+hn_free_all(struct hnum *x, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		bn_free(&x[i].b);
+}
+
+static uint32_t
+hn_mod(const struct hnum *x, uint32_t m)
+{
+	if (x->big)
+		return bn_mod(&x->b, m);
+	return (uint32_t)(x->v % m);
+}
+
+/* x = x * m + a, moving to the bignum once 64 bits no longer hold it. */
+static int
+hn_muladd(struct hnum *x, uint32_t m, uint32_t a)
+{
+	if (!x->big) {
+		if (x->v <= (UINT64_MAX - a) / m) {
+			x->v = x->v * m + a;
+			return 0;
+		}
+		if (bn_set_u64(&x->b, x->v) == -1)
+			return -1;
+		x->big = 1;
+	}
+	return bn_muladd(&x->b, m, a);
+}
+
+/* Decimal digits, no sign, any length. */
+static int
+hn_parse(struct hnum *x, const char *s, size_t len)
+{
+	uint64_t v = 0;
+	unsigned d;
+	size_t	 i;
+	int	 wide = 0;
+
+	if (len == 0)
+		return HASHIDS_EINPUT;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return HASHIDS_EINPUT;
+		d = (unsigned)(s[i] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			wide = 1;
+		else
+			v = v * 10 + d;
+	}
+	if (!wide) {
+		x->v = v;
+		return HASHIDS_OK;
+	}
+	if (bn_from_dec(&x->b, s, len) == -1)
+		return HASHIDS_ENOMEM;
+	x->big = 1;
+	return HASHIDS_OK;
+}
+
+/* util.ts toAlphabet(): the digits of x in base alen, pushed onto ret. */
+static void
+to_alphabet(const struct hnum *x, const uint32_t *alpha, size_t alen,
+    struct cpvec *ret)
+{
+	struct bignum	 t;
+	uint64_t	 v = x->v;
+	size_t		 start = ret->len, i, j;
+	uint32_t	 tmp;
+
+	if (!x->big) {
+		do {
+			cv_push(ret, alpha[v % alen]);
+			v /= alen;
+		} while (v > 0);
+	} else {
+		bn_init(&t);
+		if (bn_copy(&t, &x->b) == -1)
+			ret->err = 1;
+		else
+			do {
+				cv_push(ret, alpha[bn_divmod(&t, (uint32_t)alen)]);
+			} while (!bn_is_zero(&t) && !ret->err);
+		bn_free(&t);
+	}
+	if (ret->err)
+		return;
+	/* Pushed least significant first; the hash reads most first. */
+	for (i = start, j = ret->len - 1; i < j; i++, j--) {
+		tmp = ret->v[ret->off + i];
+		ret->v[ret->off + i] = ret->v[ret->off + j];
+		ret->v[ret->off + j] = tmp;
+	}
+}
+
+/* The salt of each per-number shuffle: [lottery, ...salt, ...alphabet]. */
+static void
+make_key(uint32_t *key, const struct hashids *h, uint32_t lottery,
+    const uint32_t *cur)
+{
+	size_t	 need = h->alen - 1, ns;
+
+	/* shuffle() reads only the first alen - 1 entries of the buffer. */
+	key[0] = lottery;
+	ns = h->saltlen < need - 1 ? h->saltlen : need - 1;
+	memcpy(key + 1, h->salt, ns * sizeof(uint32_t));
+	memcpy(key + 1 + ns, cur, (need - 1 - ns) * sizeof(uint32_t));
+}
+
+/* The same for the decoder, whose alphabet is indexes into h->alpha. */
+static void
+make_key_idx(uint32_t *key, const struct hashids *h, uint32_t lottery,
+    const uint32_t *idx)
+{
+	size_t	 need = h->alen - 1, ns, i;
+
+	key[0] = lottery;
+	ns = h->saltlen < need - 1 ? h->saltlen : need - 1;
+	memcpy(key + 1, h->salt, ns * sizeof(uint32_t));
+	for (i = 0; i < need - 1 - ns; i++)
+		key[1 + ns + i] = h->alpha[idx[i]];
+}
+
+/*
+ * hashids.ts _encode() steps after the numbers: guards, then alphabet
+ * halves around the hash until it is min_length long.
+ */
+static void
+pad(const struct hashids *h, uint64_t idint, uint32_t *cur, uint32_t *key,
+    unsigned min_length, struct cpvec *ret)
+{
+	size_t	 half = h->alen / 2, excess;
+	uint32_t g;
+
+	if (ret->len < min_length) {
+		g = h->guards[(idint + cv_at(ret, 0)) % h->glen];
+		cv_prepend(ret, &g, 1);
+		if (ret->len < min_length) {
+			g = h->guards[(idint + cv_at(ret, 2)) % h->glen];
+			cv_push(ret, g);
+		}
+	}
+	while (ret->len < min_length && !ret->err) {
+		memcpy(key, cur, h->alen * sizeof(uint32_t));
+		shuffle(cur, h->alen, key, h->alen);
+		cv_prepend(ret, cur + half, h->alen - half);
+		cv_append(ret, cur, half);
+		if (ret->len > min_length) {
+			excess = ret->len - min_length;
+			ret->off += excess / 2;
+			ret->len = min_length;
+		}
+	}
+}
+
+/* hashids.ts _encode(), into code points. */
+static int
+encode_cps(const struct hashids *h, const struct hnum *nums, size_t n,
+    unsigned min_length, struct cpvec *ret)
+{
+	uint32_t stack_cur[STACK_CPS], stack_key[STACK_CPS];
+	uint32_t *cur, *key, lottery;
+	uint64_t idint = 0, charcode;
+	size_t	 i, start;
+	int	 rc = HASHIDS_ENOMEM;
+
+	cur = scratch(stack_cur, STACK_CPS, h->alen);
+	key = scratch(stack_key, STACK_CPS, h->alen);
+	if (cur == NULL || key == NULL)
+		goto out;
+	for (i = 0; i < n; i++)
+		idint += hn_mod(&nums[i], (uint32_t)(i + MODULO_PART));
+	lottery = h->alpha[idint % h->alen];
+	memcpy(cur, h->alpha, h->alen * sizeof(uint32_t));
+	cv_push(ret, lottery);
+	for (i = 0; i < n && !ret->err; i++) {
+		make_key(key, h, lottery, cur);
+		shuffle(cur, h->alen, key, h->alen - 1);
+		start = ret->len;
+		to_alphabet(&nums[i], cur, h->alen, ret);
+		if (i + 1 < n && !ret->err) {
+			/* Bounded by the caps: code point + index < 2^32. */
+			charcode = cv_at(ret, start) + (uint64_t)i;
+			cv_push(ret, h->seps[hn_mod(&nums[i],
+			    (uint32_t)charcode) % h->slen]);
+		}
+	}
+	pad(h, idint, cur, key, min_length, ret);
+	if (!ret->err)
+		rc = HASHIDS_OK;
+out:
+	scratch_free(cur, stack_cur);
+	scratch_free(key, stack_key);
+	return rc;
+}
+
+static int
+put_utf8(const struct cpvec *c, struct buf *out)
+{
+	size_t	 i;
+	char	*o;
+
+	if (c->len > SIZE_MAX / UTF8_MAX ||
+	    buf_reserve(out, c->len * UTF8_MAX) == -1)
+		return HASHIDS_ENOMEM;
+	o = out->data + out->len;
+	for (i = 0; i < c->len; i++) {
+		o += utf8_put(cv_at(c, i), o);
+	}
+	out->len = (size_t)(o - out->data);
+	out->data[out->len] = '\0';
+	return HASHIDS_OK;
+}
+
+static int
+encode_nums(const struct hashids *h, const struct hnum *nums, size_t n,
+    unsigned min_length, struct buf *out)
+{
+	struct cpvec	 ret;
+	int		 rc;
+
+	if (n == 0)
+		return HASHIDS_EINPUT;
+	if (n > HASHIDS_MAX_NUMBERS || min_length > HASHIDS_MAX_MIN_LENGTH)
+		return HASHIDS_ERANGE;
+	cv_init(&ret);
+	if ((rc = encode_cps(h, nums, n, min_length, &ret)) == HASHIDS_OK)
+		rc = put_utf8(&ret, out);
+	cv_free(&ret);
+	return rc;
+}
+
+int
+hashids_encode_u64(const struct hashids *h, const uint64_t *nums, size_t n,
+    unsigned min_length, struct buf *out)
+{
+	struct hnum	 stack[32], *x;
+	size_t		 i;
+	int		 rc;
+
+	if (n == 0)
+		return HASHIDS_EINPUT;
+	if (n > HASHIDS_MAX_NUMBERS)
+		return HASHIDS_ERANGE;
+	if (n <= 32)
+		x = stack;
+	else if ((x = calloc(n, sizeof(*x))) == NULL)
+		return HASHIDS_ENOMEM;
+	for (i = 0; i < n; i++) {
+		hn_init(&x[i]);
+		x[i].v = nums[i];
+	}
+	rc = encode_nums(h, x, n, min_length, out);
+	if (x != stack)
+		free(x);
+	return rc;
+}
+
+int
+hashids_encode(const struct hashids *h, const char *const *nums,
+    const size_t *lens, size_t n, unsigned min_length, struct buf *out)
+{
+	struct hnum	 stack[32], *x;
+	size_t		 i;
+	int		 rc = HASHIDS_OK;
+
+	if (n == 0)
+		return HASHIDS_EINPUT;
+	if (n > HASHIDS_MAX_NUMBERS)
+		return HASHIDS_ERANGE;
+	if (n <= 32)
+		x = stack;
+	else if ((x = calloc(n, sizeof(*x))) == NULL)
+		return HASHIDS_ENOMEM;
+	for (i = 0; i < n; i++)
+		hn_init(&x[i]);
+	for (i = 0; i < n && rc == HASHIDS_OK; i++)
+		rc = hn_parse(&x[i], nums[i], lens[i]);
+	if (rc == HASHIDS_OK)
+		rc = encode_nums(h, x, n, min_length, out);
+	hn_free_all(x, n);
+	if (x != stack)
+		free(x);
+	return rc;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+hashids_encode_hex(const struct hashids *h, const char *hex, size_t len,
+    unsigned min_length, struct buf *out)
+{
+	uint64_t stack[64], *nums, v;
+	size_t	 i, n, k, end;
+	int	 d, rc;
+
+	if (len == 0)
+		return HASHIDS_EINPUT;
+	if (len > HASHIDS_MAX_BYTES)
+		return HASHIDS_ERANGE;
+	for (i = 0; i < len; i++)
+		if (hexval(hex[i]) == -1)
+			return HASHIDS_EINPUT;
+	n = (len + HEX_CHUNK - 1) / HEX_CHUNK;
+	if (n <= 64)
+		nums = stack;
+	else if ((nums = calloc(n, sizeof(*nums))) == NULL)
+		return HASHIDS_ENOMEM;
+	/* parseInt('1' + part, 16): at most 13 hex digits, exact. */
+	for (k = 0; k < n; k++) {
+		end = (k + 1) * HEX_CHUNK < len ? (k + 1) * HEX_CHUNK : len;
+		v = 1;
+		for (i = k * HEX_CHUNK; i < end; i++) {
+			d = hexval(hex[i]);
+			v = v << 4 | (uint64_t)d;
+		}
+		nums[k] = v;
+	}
+	rc = hashids_encode_u64(h, nums, n, min_length, out);
+	if (nums != stack)
+		free(nums);
+	return rc;
+}
+
+/*
+ * The part of the hash that holds the numbers, as _decode() finds it:
+ * id.split(guards) gives g + 1 parts; with 2 or 3 parts the second one,
+ * else the first.  Classes of every code point go to cls; a code point
+ * outside the set-up makes the hash invalid (isValidId() is false, or
+ * the re-encoding, which only uses the set-up's characters, differs).
+ */
+static int
+find_part(const struct hashids *h, const uint32_t *cps, uint32_t *cls,
+    size_t n, size_t *from, size_t *to)
+{
+	size_t	 i, g = 0, g1 = n, g2 = n;
+
+	for (i = 0; i < n; i++) {
+		if ((cls[i] = classify(h, cps[i])) == CLS_NONE)
+			return HASHIDS_INVALID;
+		if (cls[i] != CLS_GUARD)
+			continue;
+		if (g == 0)
+			g1 = i;
+		else if (g == 1)
+			g2 = i;
+		g++;
+	}
+	if (g == 1 || g == 2) {
+		*from = g1 + 1;
+		*to = g2;
+	} else {
+		*from = 0;
+		*to = g1;
+	}
+	return *from < *to ? HASHIDS_OK : HASHIDS_INVALID;
+}
+
+/*
+ * The numbers between the separators after the lottery character, each
+ * read in the alphabet as shuffled for it (fromAlphabet()).  The part
+ * holds no guards, so every non-separator is an alphabet character.
+ */
+static int
+read_numbers(const struct hashids *h, const uint32_t *cps,
+    const uint32_t *cls, size_t from, size_t to, struct hnum *nums)
+{
+	uint32_t stack_idx[STACK_CPS], stack_key[STACK_CPS], stack_inv[STACK_CPS];
+	uint32_t *idx, *key, *inv, lottery = cps[from];
+	size_t	 i, k, j = 0;
+	int	 rc = HASHIDS_ENOMEM;
+
+	idx = scratch(stack_idx, STACK_CPS, h->alen);
+	key = scratch(stack_key, STACK_CPS, h->alen);
+	inv = scratch(stack_inv, STACK_CPS, h->alen);
+	if (idx == NULL || key == NULL || inv == NULL)
+		goto out;
+	for (i = 0; i < h->alen; i++)
+		idx[i] = (uint32_t)i;
+	for (k = from + 1;; k++) {
+		make_key_idx(key, h, lottery, idx);
+		shuffle(idx, h->alen, key, h->alen - 1);
+		for (i = 0; i < h->alen; i++)
+			inv[idx[i]] = (uint32_t)i;
+		for (; k < to && cls[k] != CLS_SEP; k++)
+			if (hn_muladd(&nums[j], (uint32_t)h->alen,
+			    inv[cls[k] - CLS_ALPHA]) == -1)
+				goto out;
+		j++;
+		if (k >= to)
+			break;
+	}
+	rc = HASHIDS_OK;
+out:
+	scratch_free(idx, stack_idx);
+	scratch_free(key, stack_key);
+	scratch_free(inv, stack_inv);
+	return rc;
+}
+
+/* Re-encode and compare: the library's own validity check. */
+static int
+same_hash(const struct hashids *h, const struct hnum *nums, size_t n,
+    unsigned min_length, const uint32_t *cps, size_t ncps)
+{
+	struct cpvec	 ret;
+	int		 rc;
+
+	cv_init(&ret);
+	rc = encode_cps(h, nums, n, min_length, &ret);
+	if (rc == HASHIDS_OK && (ret.len != ncps || memcmp(ret.v + ret.off,
+	    cps, ncps * sizeof(uint32_t)) != 0))
+		rc = HASHIDS_INVALID;
+	cv_free(&ret);
+	return rc;
+}
+
+/* hashids.ts _decode(): the numbers of a valid hash into *numsp. */
+static int
+decode_nums(const struct hashids *h, const char *hash, size_t len,
+    unsigned min_length, struct hnum **numsp, size_t *np)
+{
+	uint32_t stack_cps[STACK_CPS], stack_cls[STACK_CPS];
+	uint32_t *cps, *cls;
+	struct hnum *nums = NULL;
+	size_t	 n, i, from, to, count = 1;
+	int	 rc = HASHIDS_ENOMEM;
+
+	*numsp = NULL;
+	*np = 0;
+	if (len == 0 || len > HASHIDS_MAX_BYTES)
+		return HASHIDS_INVALID;
+	cps = scratch(stack_cps, STACK_CPS, len);
+	cls = scratch(stack_cls, STACK_CPS, len);
+	if (cps == NULL || cls == NULL)
+		goto out;
+	rc = HASHIDS_INVALID;
+	/* An encoding is never shorter than min_length code points. */
+	if ((n = utf8_decode(hash, len, cps)) == (size_t)-1 ||
+	    n < min_length)
+		goto out;
+	if ((rc = find_part(h, cps, cls, n, &from, &to)) != HASHIDS_OK)
+		goto out;
+	for (i = from + 1; i < to; i++)
+		if (cls[i] == CLS_SEP)
+			count++;
+	rc = HASHIDS_ENOMEM;
+	if ((nums = calloc(count, sizeof(*nums))) == NULL)
+		goto out;
+	for (i = 0; i < count; i++)
+		hn_init(&nums[i]);
+	if ((rc = read_numbers(h, cps, cls, from, to, nums)) != HASHIDS_OK ||
+	    (rc = same_hash(h, nums, count, min_length, cps, n)) != HASHIDS_OK)
+		goto out;
+	*numsp = nums;
+	*np = count;
+	nums = NULL;
+out:
+	if (nums != NULL) {
+		hn_free_all(nums, count);
+		free(nums);
+	}
+	scratch_free(cps, stack_cps);
+	scratch_free(cls, stack_cls);
+	return rc;
+}
+
+int
+hashids_decode(const struct hashids *h, const char *hash, size_t len,
+    unsigned min_length, struct buf *out)
+{
+	struct hnum	*nums;
+	size_t		 n, i, start = out->len;
+	int		 rc;
+
+	if ((rc = decode_nums(h, hash, len, min_length, &nums, &n)) !=
+	    HASHIDS_OK)
+		return rc;
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf_addc(out, ',');
+		if (nums[i].big)
+			bn_to_dec(&nums[i].b, out);
+		else
+			buf_add_u64(out, nums[i].v);
+	}
+	if (out->err) {
+		rc = HASHIDS_ENOMEM;
+		out->len = start;
+	}
+	hn_free_all(nums, n);
+	free(nums);
+	return rc;
+}
+
+int
+hashids_decode_hex(const struct hashids *h, const char *hash, size_t len,
+    unsigned min_length, struct buf *out)
+{
+	struct hnum	*nums;
+	size_t		 n, i, at, start = out->len;
+	char		 tmp[24];
+	int		 rc;
+
+	if ((rc = decode_nums(h, hash, len, min_length, &nums, &n)) !=
+	    HASHIDS_OK)
+		return rc;
+	/* number.toString(16).slice(1): the first digit goes, unchecked. */
+	for (i = 0; i < n && !out->err; i++) {
+		if (!nums[i].big) {
+			snprintf(tmp, sizeof(tmp), "%" PRIx64, nums[i].v);
+			buf_adds(out, tmp + 1);
+			continue;
+		}
+		at = out->len;
+		if (bn_to_hex(&nums[i].b, out) == 0) {
+			memmove(out->data + at, out->data + at + 1,
+			    out->len - at);
+			out->len--;
+		}
+	}
+	if (out->err) {
+		rc = HASHIDS_ENOMEM;
+		out->len = start;
+	}
+	hn_free_all(nums, n);
+	free(nums);
+	return rc;
+}

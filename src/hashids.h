@@ -1,0 +1,102 @@
+/*
+ * hashids.h: Hashids, byte for byte as hashids.js 2.3.0 computes them.
+ *
+ * Salts, alphabets and hashes are UTF-8 and are taken as Unicode code
+ * points, as hashids.js does (Array.from()), not as bytes (hashids.c).
+ * Numbers are decimal digit strings of any size; up to 2^64 - 1 they stay
+ * on uint64_t, past it they go through bignum.c, as hashids.js 2.3 goes
+ * through BigInt.
+ *
+ * A set-up (the salt-shuffled alphabet, separators and guards) is built
+ * once per distinct (salt, alphabet) by hashids_get() and kept in a small
+ * process-local cache; the default alphabet with an empty salt is built
+ * once for the life of the process.
+ *
+ * Every call returns one enum hashids_rc.  Output is appended to a
+ * struct buf; on any result but HASHIDS_OK the buffer is left as it was.
+ */
+#ifndef IDMINT_HASHIDS_H
+#define IDMINT_HASHIDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+#define HASHIDS_DEFAULT_ALPHABET \
+	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ1234567890"
+#define HASHIDS_DEFAULT_SEPS	"cfhistuCFHISTU"
+#define HASHIDS_MIN_ALPHABET	16
+
+/*
+ * Safety caps, far past the API's own limits (spec/hashids.md): they only
+ * keep every index and modulus inside 32 bits whatever a caller passes.
+ */
+#define HASHIDS_MAX_BYTES	(1U << 20)	/* salt, alphabet, hash, hex */
+#define HASHIDS_MAX_NUMBERS	(1U << 20)	/* numbers in one encode */
+#define HASHIDS_MAX_MIN_LENGTH	(1U << 20)
+
+enum hashids_rc {
+	HASHIDS_OK = 0,
+	HASHIDS_INVALID,	/* decode: not a hash this set-up makes */
+	HASHIDS_EINPUT,		/* encode: no numbers, not digits, not hex */
+	HASHIDS_EALPHABET,	/* fewer than 16 unique characters */
+	HASHIDS_EUTF8,		/* salt or alphabet is not valid UTF-8 */
+	HASHIDS_ERANGE,		/* past a HASHIDS_MAX_* cap */
+	HASHIDS_ENOMEM,
+	HASHIDS__MAX
+};
+
+struct hashids;
+
+/*
+ * Build a set-up.  alphabet NULL means the default.  On failure, if err
+ * is not NULL, a message is appended to it: for HASHIDS_EALPHABET it is
+ * the library's own, "Hashids: alphabet must contain at least 16 unique
+ * characters, provided: <the unique characters>".
+ */
+int	 hashids_new(struct hashids **, const char *salt, size_t saltlen,
+	    const char *alphabet, size_t alphabetlen, struct buf *err);
+void	 hashids_free(struct hashids *);
+
+/*
+ * The same through the cache.  The set-up belongs to the cache and stays
+ * valid until the next hashids_get() or hashids_cache_clear().
+ */
+int	 hashids_get(const struct hashids **, const char *salt,
+	    size_t saltlen, const char *alphabet, size_t alphabetlen,
+	    struct buf *err);
+void	 hashids_cache_clear(void);
+
+/*
+ * Encode n numbers, each a string of decimal digits (leading zeros
+ * allowed, no sign), into the hash.  HASHIDS_EINPUT where hashids.js
+ * returns "": no numbers, or a number that is not all digits.
+ */
+int	 hashids_encode(const struct hashids *, const char *const *nums,
+	    const size_t *lens, size_t n, unsigned min_length, struct buf *out);
+int	 hashids_encode_u64(const struct hashids *, const uint64_t *nums,
+	    size_t n, unsigned min_length, struct buf *out);
+/* [0-9A-Fa-f]+ in 12-digit chunks, each prefixed with 1, as encodeHex. */
+int	 hashids_encode_hex(const struct hashids *, const char *hex,
+	    size_t len, unsigned min_length, struct buf *out);
+
+/*
+ * Decode a hash.  HASHIDS_OK: the hash is valid (it re-encodes to itself)
+ * and its numbers are appended in decimal, comma-separated, ready to go
+ * between the brackets of a JSON array ("1,2,3").  HASHIDS_INVALID: it is
+ * not valid (empty, bad UTF-8, a character outside the alphabet, or it
+ * re-encodes differently); nothing is appended.
+ */
+int	 hashids_decode(const struct hashids *, const char *hash, size_t len,
+	    unsigned min_length, struct buf *out);
+/*
+ * As decodeHex: each number in lowercase hex without its first digit,
+ * all joined.  A valid hash can give "" (nothing appended, HASHIDS_OK).
+ */
+int	 hashids_decode_hex(const struct hashids *, const char *hash,
+	    size_t len, unsigned min_length, struct buf *out);
+
+const char *hashids_strerror(int);
+
+#endif

@@ -1,0 +1,191 @@
+/*
+ * io.c: the only file that includes fcgiapp.h.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "io.h"
+
+static const char *
+fcgi_getenv(struct io *io, const char *name)
+{
+	FCGX_Request *r = io->ctx;
+
+	return FCGX_GetParam(name, r->envp);
+}
+
+static ssize_t
+fcgi_read(struct io *io, void *p, size_t n)
+{
+	FCGX_Request *r = io->ctx;
+	int	 got;
+
+	if (n > 1 << 30)
+		n = 1 << 30;
+	got = FCGX_GetStr(p, (int)n, r->in);
+	if (got == 0 && FCGX_GetError(r->in) != 0)
+		return -1;
+	return got;
+}
+
+static int
+fcgi_write(struct io *io, const void *p, size_t n)
+{
+	FCGX_Request *r = io->ctx;
+
+	if (n > 1 << 30)
+		return -1;
+	return FCGX_PutStr(p, (int)n, r->out) == (int)n ? 0 : -1;
+}
+
+void
+io_fcgi(struct io *io, void *req)
+{
+	io->getenv = fcgi_getenv;
+	io->read = fcgi_read;
+	io->write = fcgi_write;
+	io->ctx = req;
+}
+
+static const char *
+cgi_getenv(struct io *io, const char *name)
+{
+	(void)io;
+	return getenv(name);
+}
+
+static ssize_t
+cgi_read(struct io *io, void *p, size_t n)
+{
+	ssize_t	 got;
+
+	(void)io;
+	do
+		got = read(STDIN_FILENO, p, n);
+	while (got == -1 && errno == EINTR);
+	return got;
+}
+
+static int
+cgi_write(struct io *io, const void *p, size_t n)
+{
+	const char *s = p;
+	ssize_t	 w;
+
+	(void)io;
+	while (n > 0) {
+		if ((w = write(STDOUT_FILENO, s, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+void
+io_cgi(struct io *io)
+{
+	io->getenv = cgi_getenv;
+	io->read = cgi_read;
+	io->write = cgi_write;
+	io->ctx = NULL;
+}
+
+static const char *
+mem_getenv(struct io *io, const char *name)
+{
+	struct io_mem *m = io->ctx;
+	size_t	 len = strlen(name), i;
+
+	for (i = 0; m->env != NULL && m->env[i] != NULL; i++)
+		if (strncmp(m->env[i], name, len) == 0 && m->env[i][len] == '=')
+			return m->env[i] + len + 1;
+	return NULL;
+}
+
+static ssize_t
+mem_read(struct io *io, void *p, size_t n)
+{
+	struct io_mem *m = io->ctx;
+
+	if (n > m->inlen - m->inpos)
+		n = m->inlen - m->inpos;
+	memcpy(p, m->in + m->inpos, n);
+	m->inpos += n;
+	return (ssize_t)n;
+}
+
+static int
+mem_write(struct io *io, const void *p, size_t n)
+{
+	struct io_mem *m = io->ctx;
+	char	*q;
+
+	if (m->outlen + n + 1 > m->outcap) {
+		size_t cap = (m->outlen + n + 1) * 2;
+		if ((q = realloc(m->out, cap)) == NULL)
+			return -1;
+		m->out = q;
+		m->outcap = cap;
+	}
+	memcpy(m->out + m->outlen, p, n);
+	m->outlen += n;
+	m->out[m->outlen] = '\0';
+	return 0;
+}
+
+void
+io_mem(struct io *io, struct io_mem *m)
+{
+	io->getenv = mem_getenv;
+	io->read = mem_read;
+	io->write = mem_write;
+	io->ctx = m;
+}
+
+static FCGX_Request	 fcgi_req;
+
+int
+io_is_cgi(void)
+{
+	return FCGX_IsCGI();
+}
+
+int
+io_fcgi_open(void)
+{
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgi_req, 0, 0) != 0)
+		return -1;
+	return 0;
+}
+
+int
+io_fcgi_accept(struct io *io)
+{
+	if (FCGX_Accept_r(&fcgi_req) < 0)
+		return -1;
+	io_fcgi(io, &fcgi_req);
+	return 0;
+}
+
+void
+io_fcgi_finish(void)
+{
+	FCGX_Finish_r(&fcgi_req);
+}
+
+void
+io_fcgi_shutdown(void)
+{
+	FCGX_ShutdownPending();
+}

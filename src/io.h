@@ -1,0 +1,45 @@
+/*
+ * io.h: where a request comes from and its response goes.  Three
+ * back-ends: libfcgi (FastCGI), stdio (CGI), and memory (tests).  Nothing
+ * above this layer knows which one it has.
+ */
+#ifndef IDMINT_IO_H
+#define IDMINT_IO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct io {
+	const char	*(*getenv)(struct io *, const char *);
+	/* Up to n bytes; 0 at end of input, -1 on error. */
+	ssize_t		 (*read)(struct io *, void *, size_t);
+	int		 (*write)(struct io *, const void *, size_t);
+	void		*ctx;
+};
+
+/* FastCGI: wrap an accepted FCGX_Request (passed as void * so that only
+ * io.c includes fcgiapp.h). */
+void	 io_fcgi(struct io *, void *fcgx_request);
+/* The FastCGI accept loop, kept here so that only io.c knows libfcgi. */
+int	 io_is_cgi(void);
+int	 io_fcgi_open(void);
+/* Wait for the next request and point io at it; -1 when the loop ends. */
+int	 io_fcgi_accept(struct io *);
+void	 io_fcgi_finish(void);
+/* Async-signal-safe: ask the loop to stop after the request in hand. */
+void	 io_fcgi_shutdown(void);
+
+/* CGI: the process environment, stdin and stdout. */
+void	 io_cgi(struct io *);
+
+/* Tests: env is a NULL-terminated "NAME=value" array; output collected. */
+struct io_mem {
+	const char *const *env;
+	const char *in;
+	size_t	 inlen, inpos;
+	char	*out;
+	size_t	 outlen, outcap;
+};
+void	 io_mem(struct io *, struct io_mem *);
+
+#endif

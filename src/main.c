@@ -1,0 +1,122 @@
+/*
+ * main.c: start-up, then either one CGI request or the FastCGI loop.
+ * Everything that can be wrong with the set-up is found here, before the
+ * first request, and stops the program with a message.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "conf.h"
+#include "io.h"
+#include "log.h"
+#include "serve.h"
+
+static volatile sig_atomic_t stopping;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+	io_fcgi_shutdown();
+}
+
+static int
+signals_init(void)
+{
+	struct sigaction sa;
+
+	/* No SA_RESTART: the blocked accept() must return so the loop ends. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
+	    sigaction(SIGUSR1, &sa, NULL) == -1)
+		return -1;
+	sa.sa_handler = SIG_IGN;
+	return sigaction(SIGPIPE, &sa, NULL);
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: idmint [-tV] [-c file]\n");
+	exit(2);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct conf	 conf;
+	struct server	 srv;
+	struct io	 io;
+	const char	*path = NULL;
+	char		 err[512];
+	int		 ch, test_only = 0;
+
+	while ((ch = getopt(argc, argv, "c:tVh")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 't':
+			test_only = 1;
+			break;
+		case 'V':
+			printf("idmint %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	conf_defaults(&conf);
+	if (conf_load(&conf, path, err, sizeof(err)) == -1) {
+		fprintf(stderr, "idmint: %s\n", err);
+		return 1;
+	}
+	log_init("idmint", conf.log_level);
+	if (sodium_init() < 0) {
+		log_err("libsodium failed to initialise");
+		return 1;
+	}
+	if (server_init(&srv, &conf) == -1)
+		return 1;
+	if (test_only) {
+		fprintf(stderr, "idmint: configuration is good\n");
+		return 0;
+	}
+	if (signals_init() == -1) {
+		log_err("sigaction: %s", strerror(errno));
+		return 1;
+	}
+
+	if (io_is_cgi()) {
+		srv.cgi = 1;
+		io_cgi(&io);
+		serve(&srv, &io);
+		server_free(&srv);
+		return 0;
+	}
+	if (io_fcgi_open() == -1) {
+		log_err("cannot set up FastCGI");
+		return 1;
+	}
+	while (!stopping && io_fcgi_accept(&io) == 0) {
+		serve(&srv, &io);
+		io_fcgi_finish();
+	}
+	server_free(&srv);
+	log_info("stopping");
+	return 0;
+}

@@ -1,0 +1,73 @@
+/*
+ * request.h: one parsed request.  The same path serves FastCGI, CGI and
+ * tests, since all three arrive as environment + body through struct io.
+ */
+#ifndef IDMINT_REQUEST_H
+#define IDMINT_REQUEST_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "io.h"
+
+enum method { M_GET, M_POST, M_HEAD, M_PUT, M_DELETE, M_PATCH, M_OPTIONS,
+	M_OTHER, M__MAX };
+
+/* What went wrong reading the request; each maps to one status. */
+enum req_err {
+	REQ_OK,
+	REQ_BAD_LENGTH,	/* CONTENT_LENGTH not plain digits: 400 */
+	REQ_TOO_LARGE,	/* over max_body: 413 */
+	REQ_SHORT,	/* body shorter than announced: 400 */
+	REQ_NOMEM,	/* 503 */
+	REQ__MAX
+};
+
+enum ctype { CT_NONE, CT_JSON, CT_FORM, CT_OTHER };
+
+struct request {
+	struct io	*io;
+	enum method	 method;
+	const char	*path;		/* PATH_INFO, "" when absent */
+	const char	*query;		/* QUERY_STRING, raw, "" when absent */
+	enum ctype	 ctype;
+	size_t		 clen;		/* CONTENT_LENGTH */
+	struct buf	 body;		/* reused from request to request */
+	enum req_err	 err;
+};
+
+/* One key=value pair, percent-decoded; vlen counts bytes (may hold NUL). */
+struct qparam {
+	const char	*name;
+	const char	*val;
+	size_t		 nlen, vlen;
+};
+
+#define QPARAM_MAX	64
+
+struct qlist {
+	struct qparam	 p[QPARAM_MAX];
+	size_t		 n;
+	int		 dup;		/* a name appeared twice */
+	int		 overflow;	/* more than QPARAM_MAX pairs */
+	struct buf	 store;		/* decoded bytes live here */
+};
+
+void	 req_init(struct request *);
+void	 req_free(struct request *);
+/* Read the environment and the body (capped at max_body before any
+ * allocation).  Never fails hard: problems are left in req->err. */
+void	 req_parse(struct request *, struct io *, size_t max_body);
+/* A request header by its HTTP name ("X-Api-Key"), or NULL. */
+const char *req_header(const struct request *, const char *);
+enum ctype ctype_parse(const char *);
+
+/* Parse application/x-www-form-urlencoded text ('+' is a space). */
+int	 qlist_parse(struct qlist *, const char *, size_t);
+void	 qlist_init(struct qlist *);
+void	 qlist_free(struct qlist *);
+const struct qparam *qlist_get(const struct qlist *, const char *);
+/* Decode %XX and '+'; a malformed escape is kept as it is. */
+size_t	 pct_decode(char *dst, const char *src, size_t len);
+
+#endif

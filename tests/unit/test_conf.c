@@ -1,0 +1,116 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "conf.h"
+
+Test(conf, defaults)
+{
+	struct conf c;
+
+	conf_defaults(&c);
+	cr_assert_str_eq(c.db, "/var/lib/idmint");
+	cr_assert_eq(c.max_body, 65536);
+	cr_assert_eq(c.snowflake_epoch, 1288834974657ULL);
+	cr_assert_eq(c.node_bits, 5);
+	cr_assert_eq(c.count_usage, 1);
+}
+
+Test(conf, good_file)
+{
+	struct conf c;
+	char err[256] = "";
+
+	conf_defaults(&c);
+	cr_assert_eq(conf_parse(&c, "t.conf",
+	    "# comment\n\n  db = /tmp/x  \nmax_body=1M\r\nlog_level = debug\n"
+	    "count_usage = no\nnode_id = 3\n", err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(c.db, "/tmp/x");
+	cr_assert_eq(c.max_body, 1 << 20);
+	cr_assert_eq(c.log_level, LOG_DEBUG);
+	cr_assert_eq(c.count_usage, 0);
+	cr_assert_eq(c.node_id, 3);
+}
+
+Test(conf, unknown_setting_names_file_line_and_key)
+{
+	struct conf c;
+	char err[256] = "";
+
+	conf_defaults(&c);
+	cr_assert_eq(conf_parse(&c, "/etc/idmint/idmint.conf",
+	    "db = /tmp\nmax_boddy = 5\n", err, sizeof(err)), -1);
+	cr_assert_str_eq(err,
+	    "/etc/idmint/idmint.conf:2: unknown setting \"max_boddy\"");
+}
+
+Test(conf, bad_values)
+{
+	static const char *const bad[] = {
+		"max_body = 0", "max_body = 33M", "max_body = -1",
+		"max_body = 12x", "max_body =", "log_level = loud",
+		"db = relative/path", "count_usage = maybe",
+		"node_bits = 10", "flush_ms = 99999999999999999999999",
+		"just words",
+	};
+	struct conf c;
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		conf_defaults(&c);
+		err[0] = '\0';
+		cr_assert_eq(conf_parse(&c, "f", bad[i], err, sizeof(err)), -1,
+		    "accepted: %s", bad[i]);
+		cr_assert(strncmp(err, "f:1: ", 5) == 0, "message: %s", err);
+	}
+}
+
+Test(conf, bad_value_message)
+{
+	struct conf c;
+	char err[256];
+
+	conf_defaults(&c);
+	conf_parse(&c, "f", "\n\nmax_body = lots\n", err, sizeof(err));
+	cr_assert_str_eq(err, "f:3: max_body: bad value \"lots\": must be a "
+	    "whole number from 1 to 33554432 (K, M, G suffixes allowed)");
+}
+
+Test(conf, file_then_environment)
+{
+	struct conf c;
+	char path[] = "/tmp/idmint-conf-XXXXXX", err[256] = "";
+	int fd = mkstemp(path);
+
+	cr_assert(fd >= 0);
+	cr_assert(write(fd, "max_body = 100\nflush_ms = 7\n", 28) == 28);
+	close(fd);
+	setenv("IDMINT_FLUSH_MS", "9", 1);
+	conf_defaults(&c);
+	cr_assert_eq(conf_load(&c, path, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c.max_body, 100);
+	cr_assert_eq(c.flush_ms, 9);
+	setenv("IDMINT_MAX_BODY", "nope", 1);
+	cr_assert_eq(conf_load(&c, path, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "IDMINT_MAX_BODY") != NULL, "%s", err);
+	unsetenv("IDMINT_MAX_BODY");
+	unsetenv("IDMINT_FLUSH_MS");
+	unlink(path);
+}
+
+Test(conf, missing_named_file_is_an_error)
+{
+	struct conf c;
+	char err[256] = "";
+
+	conf_defaults(&c);
+	cr_assert_eq(conf_load(&c, "/nonexistent/idmint.conf", err,
+	    sizeof(err)), -1);
+	cr_assert(strstr(err, "/nonexistent/idmint.conf") != NULL);
+}
