@@ -193,8 +193,9 @@ bn_to_dec(const struct bignum *b, struct buf *out)
 	if ((chunk = malloc(max * sizeof(uint32_t))) == NULL ||
 	    bn_copy(&t, b) == -1)
 		goto out;
-	while (t.n > 0 && n < max)
+	do {
 		chunk[n++] = bn_divmod(&t, DEC_BASE);
+	} while (t.n > 0 && n < max);
 	snprintf(tmp, sizeof(tmp), "%u", (unsigned)chunk[--n]);
 	buf_adds(out, tmp);
 	while (n > 0) {

@@ -238,7 +238,10 @@ gen_uniform(unsigned char *out, size_t n, unsigned range)
 	size_t		 i, want, got = 0;
 
 	while (got < n) {
-		want = (n - got) * 256 / limit + 8;
+		/* What is needed on average, and some over when bytes fail. */
+		want = n - got;
+		if (limit < 256)
+			want = want * 256 / limit + 4 + want / 8;
 		if (want > sizeof(pool))
 			want = sizeof(pool);
 		randombytes_buf(pool, want);

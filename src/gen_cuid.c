@@ -56,7 +56,7 @@ static int
 cuid_generate(const struct params *p, struct gen_result *res)
 {
 	crypto_generichash_state st;
-	unsigned char	 h[HASH_LIMBS * 4], rnd[32], first;
+	unsigned char	 h[HASH_LIMBS * 4], rnd[40], first;
 	uint32_t	 limb[HASH_LIMBS];
 	uint64_t	 now;
 	char		 out[CUID_MAX];
@@ -73,6 +73,7 @@ cuid_generate(const struct params *p, struct gen_result *res)
 	}
 	counter.n++;
 	now = gen_setup.clock_ms();
+	/* One draw: 32 bytes for the hash, the rest for the letter. */
 	randombytes_buf(rnd, sizeof(rnd));
 
 	crypto_generichash_init(&st, NULL, 0, sizeof(h));
@@ -81,14 +82,22 @@ cuid_generate(const struct params *p, struct gen_result *res)
 	    sizeof(counter.n));
 	crypto_generichash_update(&st, gen_setup.fingerprint,
 	    sizeof(gen_setup.fingerprint));
-	crypto_generichash_update(&st, rnd, sizeof(rnd));
+	crypto_generichash_update(&st, rnd, 32);
 	crypto_generichash_final(&st, h, sizeof(h));
 	for (i = 0; i < HASH_LIMBS; i++)
 		limb[i] = (uint32_t)h[4 * i] << 24 | (uint32_t)h[4 * i + 1] << 16 |
 		    (uint32_t)h[4 * i + 2] << 8 | h[4 * i + 3];
 
-	/* The letter is drawn apart from the hash, so it is exactly uniform. */
-	gen_uniform(&first, 1, 26);
+	/*
+	 * The letter is drawn apart from the hash, so it is exactly uniform:
+	 * a byte below 234 (9 * 26), else the next; past 8 misses, anew.
+	 */
+	for (i = 32; i < sizeof(rnd) && rnd[i] >= 234; i++)
+		;
+	if (i < sizeof(rnd))
+		first = rnd[i] % 26;
+	else
+		gen_uniform(&first, 1, 26);
 	out[0] = (char)('a' + first);
 	base36(limb, out + 1, (size_t)len - 1);
 	buf_add(&res->id, out, (size_t)len);

@@ -786,3 +786,337 @@ hashids_decode_hex(const struct hashids *h, const char *hash, size_t len,
 	free(nums);
 	return rc;
 }
+
+/*
+ * keepUnique(): the code points of a in first-seen order, through an
+ * open-addressing set so a long alphabet is not quadratic.
+ */
+static size_t
+unique(const uint32_t *a, size_t n, uint32_t *out)
+{
+	uint32_t *set;
+	size_t	  size = 64, i, slot, k = 0;
+
+	while (size < 2 * n)
+		size *= 2;
+	if ((set = calloc(size, sizeof(*set))) == NULL)
+		return (size_t)-1;
+	for (i = 0; i < n; i++) {
+		/* Stored as cp + 1 so that 0 marks an empty slot. */
+		slot = (size_t)(a[i] * 2654435761U) & (size - 1);
+		while (set[slot] != 0 && set[slot] != a[i] + 1)
+			slot = (slot + 1) & (size - 1);
+		if (set[slot] != 0)
+			continue;
+		set[slot] = a[i] + 1;
+		out[k++] = a[i];
+	}
+	free(set);
+	return k;
+}
+
+static void
+put_cps(struct buf *b, const uint32_t *cps, size_t n)
+{
+	char	 tmp[UTF8_MAX];
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		buf_add(b, tmp, utf8_put(cps[i], tmp));
+}
+
+static int
+cmp_cpcls(const void *a, const void *b)
+{
+	const struct cpcls *x = a, *y = b;
+
+	return x->cp < y->cp ? -1 : x->cp > y->cp;
+}
+
+static void
+set_class(struct hashids *h, const uint32_t *cps, size_t n, int base,
+    uint32_t cls)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		uint32_t c = base ? CLS_ALPHA + (uint32_t)i : cls;
+
+		if (cps[i] < 128)
+			h->ascii[cps[i]] = c;
+		else {
+			h->wide[h->nwide].cp = cps[i];
+			h->wide[h->nwide++].cls = c;
+		}
+	}
+}
+
+/* The decoder's lookup of what each code point is. */
+static void
+build_classes(struct hashids *h)
+{
+	memset(h->ascii, 0, sizeof(h->ascii));
+	h->nwide = 0;
+	set_class(h, h->alpha, h->alen, 1, 0);
+	set_class(h, h->seps, h->slen, 0, CLS_SEP);
+	set_class(h, h->guards, h->glen, 0, CLS_GUARD);
+	qsort(h->wide, h->nwide, sizeof(h->wide[0]), cmp_cpcls);
+}
+
+/*
+ * The constructor's split of the unique alphabet u (nu code points) into
+ * alphabet, separators and guards; h->salt is set, h's arrays have room.
+ */
+static void
+split_alphabet(struct hashids *h, const uint32_t *u, size_t nu)
+{
+	static const char dseps[] = HASHIDS_DEFAULT_SEPS;
+	unsigned char	 inu[128] = { 0 }, issep[128] = { 0 };
+	size_t		 i, want, diff, gc;
+
+	for (i = 0; i < nu; i++)
+		if (u[i] < 128)
+			inu[u[i]] = 1;
+	for (i = 0; dseps[i] != '\0'; i++)
+		issep[(unsigned char)dseps[i]] = 1;
+	/* withoutChars(unique, seps) and onlyChars(seps, unique). */
+	h->alen = h->slen = 0;
+	for (i = 0; i < nu; i++)
+		if (u[i] >= 128 || !issep[u[i]])
+			h->alpha[h->alen++] = u[i];
+	for (i = 0; dseps[i] != '\0'; i++)
+		if (inu[(unsigned char)dseps[i]])
+			h->seps[h->slen++] = (unsigned char)dseps[i];
+	shuffle(h->seps, h->slen, h->salt, h->saltlen);
+	/* alphabet.length / seps.length > 3.5, and Math.ceil(len / 3.5). */
+	if (h->slen == 0 || 2 * h->alen > 7 * h->slen) {
+		want = (2 * h->alen + 6) / 7;
+		if (want > h->slen) {
+			diff = want - h->slen;
+			memcpy(h->seps + h->slen, h->alpha, diff * sizeof(uint32_t));
+			h->slen += diff;
+			h->alen -= diff;
+			memmove(h->alpha, h->alpha + diff, h->alen * sizeof(uint32_t));
+		}
+	}
+	shuffle(h->alpha, h->alen, h->salt, h->saltlen);
+	gc = (h->alen + GUARD_DIV - 1) / GUARD_DIV;
+	if (h->alen < 3) {
+		h->glen = gc;
+		memcpy(h->guards, h->seps, gc * sizeof(uint32_t));
+		h->slen -= gc;
+		memmove(h->seps, h->seps + gc, h->slen * sizeof(uint32_t));
+	} else {
+		h->glen = gc;
+		memcpy(h->guards, h->alpha, gc * sizeof(uint32_t));
+		h->alen -= gc;
+		memmove(h->alpha, h->alpha + gc, h->alen * sizeof(uint32_t));
+	}
+}
+
+static int
+setup_fail(struct hashids *h, struct buf *err, int rc, const char *msg)
+{
+	if (err != NULL && msg != NULL)
+		buf_adds(err, msg);
+	hashids_free(h);
+	return rc;
+}
+
+int
+hashids_new(struct hashids **hp, const char *salt, size_t saltlen,
+    const char *alphabet, size_t alphabetlen, struct buf *err)
+{
+	struct hashids	*h;
+	uint32_t	*a = NULL;
+	size_t		 na, nu;
+	int		 rc;
+
+	*hp = NULL;
+	if (alphabet == NULL) {
+		alphabet = HASHIDS_DEFAULT_ALPHABET;
+		alphabetlen = sizeof(HASHIDS_DEFAULT_ALPHABET) - 1;
+	}
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return HASHIDS_ENOMEM;
+	if (saltlen > HASHIDS_MAX_BYTES || alphabetlen > HASHIDS_MAX_BYTES)
+		return setup_fail(h, err, HASHIDS_ERANGE,
+		    "Hashids: salt or alphabet too long");
+	if ((h->saltlen = utf8_count(salt, saltlen)) == (size_t)-1 ||
+	    (na = utf8_count(alphabet, alphabetlen)) == (size_t)-1)
+		return setup_fail(h, err, HASHIDS_EUTF8,
+		    "Hashids: salt or alphabet is not valid UTF-8");
+	/* alpha, seps (+ the 14 defaults), guards, and the salt. */
+	h->alpha = calloc(3 * na + 14 + h->saltlen + 1, sizeof(uint32_t));
+	h->wide = calloc(na + 1, sizeof(*h->wide));
+	a = calloc(2 * na + 1, sizeof(uint32_t));
+	if (h->alpha == NULL || h->wide == NULL || a == NULL) {
+		free(a);
+		return setup_fail(h, err, HASHIDS_ENOMEM, NULL);
+	}
+	h->seps = h->alpha + na;
+	h->guards = h->seps + na + 14;
+	h->salt = h->guards + na;
+	utf8_decode(salt, saltlen, h->salt);
+	utf8_decode(alphabet, alphabetlen, a);
+	if ((nu = unique(a, na, a + na)) == (size_t)-1) {
+		free(a);
+		return setup_fail(h, err, HASHIDS_ENOMEM, NULL);
+	}
+	if (nu < HASHIDS_MIN_ALPHABET) {
+		if (err != NULL) {
+			buf_adds(err, "Hashids: alphabet must contain at least "
+			    "16 unique characters, provided: ");
+			put_cps(err, a + na, nu);
+		}
+		free(a);
+		return setup_fail(h, NULL, HASHIDS_EALPHABET, NULL);
+	}
+	split_alphabet(h, a + na, nu);
+	free(a);
+	/* Never happens with 16 unique characters; toAlphabet needs 2. */
+	if (h->alen < 2 || h->slen == 0 || h->glen == 0)
+		return setup_fail(h, err, HASHIDS_EALPHABET, NULL);
+	build_classes(h);
+	*hp = h;
+	rc = HASHIDS_OK;
+	return rc;
+}
+
+void
+hashids_free(struct hashids *h)
+{
+	if (h == NULL)
+		return;
+	free(h->alpha);
+	free(h->wide);
+	free(h);
+}
+
+/*
+ * The cache: a few dozen set-ups, least recently used goes first.  The
+ * key is the salt and the alphabet as given (bytes), with a flag for the
+ * default alphabet.
+ */
+struct centry {
+	uint64_t	 hash;
+	uint64_t	 used;
+	char		*key;		/* salt bytes, then alphabet bytes */
+	size_t		 saltlen;
+	size_t		 alphalen;
+	int		 dflt;		/* alphabet NULL */
+	struct hashids	*h;
+};
+
+static struct centry	 cache[CACHE_SLOTS];
+static uint64_t		 cache_tick;
+static struct hashids	*cache_default;	/* empty salt, default alphabet */
+
+static uint64_t
+fnv1a(uint64_t hv, const char *p, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		hv ^= (unsigned char)p[i];
+		hv *= 0x100000001b3ULL;
+	}
+	return hv;
+}
+
+static int
+centry_is(const struct centry *e, uint64_t hv, const char *salt,
+    size_t saltlen, const char *alphabet, size_t alphalen)
+{
+	if (e->h == NULL || e->hash != hv || e->saltlen != saltlen ||
+	    e->dflt != (alphabet == NULL))
+		return 0;
+	if (alphabet != NULL && e->alphalen != alphalen)
+		return 0;
+	if (saltlen > 0 && memcmp(e->key, salt, saltlen) != 0)
+		return 0;
+	return alphabet == NULL || alphalen == 0 ||
+	    memcmp(e->key + saltlen, alphabet, alphalen) == 0;
+}
+
+static int
+cache_put(struct centry *e, uint64_t hv, const char *salt, size_t saltlen,
+    const char *alphabet, size_t alphalen, struct hashids *h)
+{
+	char	*key;
+
+	if (alphabet == NULL)
+		alphalen = 0;
+	if ((key = malloc(saltlen + alphalen + 1)) == NULL)
+		return -1;
+	if (saltlen > 0)
+		memcpy(key, salt, saltlen);
+	if (alphalen > 0)
+		memcpy(key + saltlen, alphabet, alphalen);
+	hashids_free(e->h);
+	free(e->key);
+	e->hash = hv;
+	e->used = ++cache_tick;
+	e->key = key;
+	e->saltlen = saltlen;
+	e->alphalen = alphalen;
+	e->dflt = alphabet == NULL;
+	e->h = h;
+	return 0;
+}
+
+int
+hashids_get(const struct hashids **hp, const char *salt, size_t saltlen,
+    const char *alphabet, size_t alphalen, struct buf *err)
+{
+	struct centry	*e, *victim = &cache[0];
+	struct hashids	*h;
+	uint64_t	 hv;
+	size_t		 i;
+	int		 rc;
+
+	*hp = NULL;
+	if (saltlen == 0 && alphabet == NULL) {
+		if (cache_default == NULL && (rc = hashids_new(&cache_default,
+		    "", 0, NULL, 0, err)) != HASHIDS_OK)
+			return rc;
+		*hp = cache_default;
+		return HASHIDS_OK;
+	}
+	hv = fnv1a(0xcbf29ce484222325ULL, salt, saltlen);
+	hv = fnv1a(hv ^ (alphabet == NULL), alphabet, alphabet ? alphalen : 0);
+	for (i = 0; i < CACHE_SLOTS; i++) {
+		e = &cache[i];
+		if (centry_is(e, hv, salt, saltlen, alphabet, alphalen)) {
+			e->used = ++cache_tick;
+			*hp = e->h;
+			return HASHIDS_OK;
+		}
+		if (e->used < victim->used)
+			victim = e;
+	}
+	if ((rc = hashids_new(&h, salt, saltlen, alphabet, alphalen, err)) !=
+	    HASHIDS_OK)
+		return rc;
+	if (cache_put(victim, hv, salt, saltlen, alphabet, alphalen, h) == -1) {
+		hashids_free(h);
+		return HASHIDS_ENOMEM;
+	}
+	*hp = h;
+	return HASHIDS_OK;
+}
+
+void
+hashids_cache_clear(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < CACHE_SLOTS; i++) {
+		hashids_free(cache[i].h);
+		free(cache[i].key);
+		memset(&cache[i], 0, sizeof(cache[i]));
+	}
+	hashids_free(cache_default);
+	cache_default = NULL;
+	cache_tick = 0;
+}

@@ -215,7 +215,7 @@ store_user_norm(const char *in, size_t len, char out[USER_MAX + 1],
 			c = (char)(c - 'A' + 'a');
 		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 		    c == '.' || c == '_' || c == '-')) {
-			if (c > 0x20 && c < 0x7f && c != '\'')
+			if (c >= 0x20 && c < 0x7f && c != '\'')
 				snprintf(err, errlen, "invalid character '%c' "
 				    "in username %s", c, q);
 			else

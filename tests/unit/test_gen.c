@@ -59,6 +59,18 @@ set_field(const char *name, enum field_kind kind, const char *s, int64_t v)
 }
 
 static void set_str(const char *n, const char *s) { set_field(n, FIELD_STRING, s, 0); }
+
+/* A string with a length of its own: part of a buffer, or with a NUL. */
+static void
+set_strn(const char *n, const char *s, size_t len)
+{
+	size_t	 i;
+
+	set_field(n, FIELD_STRING, s, 0);
+	for (i = 0; strcmp(kvs[i].name, n) != 0; i++)
+		;
+	kvs[i].f.len = len;
+}
 static void set_int(const char *n, int64_t v) { set_field(n, FIELD_INT, NULL, v); }
 static void set_other(const char *n) { set_field(n, FIELD_OTHER, NULL, 0); }
 
@@ -221,6 +233,8 @@ length_rules(const char *type, int64_t min, int64_t max, int required)
 		expect_err(type, 400, msg);
 	}
 	set_other("length");
+	expect_err(type, 400, msg);
+	set_strn("length", "5\0", 2);
 	expect_err(type, 400, msg);
 	set_int("length", min - 1);
 	expect_err(type, 400, msg);
@@ -492,19 +506,23 @@ Test(gen, nanoid_alphabet_errors)
 
 	/* 256 two-byte characters (U+0100..U+01FF) fit; 257 do not. */
 	for (i = 0; i < 257; i++) {
-		many[2 * i] = (char)(0xc4 + (0x100 + i) / 64 - 4);
 		many[2 * i] = (char)(0xc0 | (0x100 + i) >> 6);
 		many[2 * i + 1] = (char)(0x80 | ((0x100 + i) & 0x3f));
 	}
-	many[2 * 256] = '\0';
-	set_str("alphabet", many);
+	many[2 * 257] = '\0';
+	set_strn("alphabet", many, 2 * 256);
 	set_int("length", 256);
 	expect_ok("nanoid");
 	cr_assert_eq(res.id.len, 512);
-	many[2 * 257] = '\0';
 	set_str("alphabet", many);
 	expect_err("nanoid", 400,
 	    "Alphabet length must be between 3 and 256 characters");
+
+	/* U+0000 is a character like any other; "a\0b" is three. */
+	set_int("length", 64);
+	set_strn("alphabet", "a\0b", 3);
+	expect_ok("nanoid");
+	cr_assert_eq(res.id.len, 64);
 
 	/* The length is checked before the alphabet. */
 	set_clear();

@@ -1,0 +1,235 @@
+#!/usr/bin/env python3
+"""idmint through real web servers and through CGI mode.
+
+The same table of requests is sent through lighttpd and nginx in front of
+a spawn-fcgi pool of real workers, and through the binary run as a CGI
+program.  Prints "N passed, N failed" and exits non-zero on any failure.
+"""
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import servers  # noqa: E402
+
+BIN = os.environ.get("IDMINT_BIN") or os.path.abspath("src/idmint")
+CTL = os.environ.get("IDMINTCTL_BIN") or os.path.join(os.path.dirname(BIN), "idmintctl")
+
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL:", what)
+
+
+class Resp:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = {k.lower(): v for k, v in headers}
+        self.body = body
+        try:
+            self.json = json.loads(body) if body else None
+        except ValueError:
+            self.json = None
+
+
+def request(base, method, path, body=None, headers=None):
+    u = urllib.parse.urlsplit(base)
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    c.request(method, path, body=body, headers=headers or {})
+    r = c.getresponse()
+    out = Resp(r.status, r.getheaders(), r.read())
+    c.close()
+    return out
+
+
+def cgi(method, path, body=b"", headers=None, query="", env_extra=None):
+    """Run the binary as a CGI program, as a web server would."""
+    env = dict(os.environ)
+    env.update({"GATEWAY_INTERFACE": "CGI/1.1", "REQUEST_METHOD": method,
+                "PATH_INFO": path, "QUERY_STRING": query,
+                "SCRIPT_NAME": "/cgi-bin/idmint", "SERVER_PROTOCOL": "HTTP/1.1"})
+    if body:
+        env["CONTENT_LENGTH"] = str(len(body))
+    for k, v in (headers or {}).items():
+        if k.lower() == "content-type":
+            env["CONTENT_TYPE"] = v
+        else:
+            env["HTTP_" + k.upper().replace("-", "_")] = v
+    env.update(env_extra or {})
+    p = subprocess.run([BIN], input=body, env=env, capture_output=True, timeout=20)
+    head, _, rest = p.stdout.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    status = int(lines[0].split()[1]) if lines[0].startswith("Status: ") else 0
+    hdrs = [tuple(l.split(": ", 1)) for l in lines[1:]]
+    r = Resp(status, hdrs, rest)
+    r.first_line = lines[0]
+    r.rc = p.returncode
+    return r
+
+
+# The shared table: (name, method, path, body, headers, status, check(resp)).
+def base_cases():
+    big = b'{"username":"' + b"x" * 70000 + b'"}'
+    return [
+        ("healthz", "GET", "/healthz", None, {}, 200,
+         lambda r: r.json == {"status": "ok"}),
+        ("headers", "GET", "/healthz", None, {}, 200,
+         lambda r: r.headers.get("content-type") == "application/json; charset=utf-8"
+         and r.headers.get("cache-control") == "no-store"),
+        ("404 plain", "GET", "/nothing-here", None, {}, 404,
+         lambda r: r.json == {"error": "Not found"}),
+        ("404 v1 envelope", "GET", "/v1/nothing", None, {}, 404,
+         lambda r: r.json["message"] == "Not found" and r.json["success"] is False
+         and r.json["data"] is None and r.json["status"] == "error"
+         and r.headers.get("x-request-id") == r.json["meta"]["request_id"]),
+        ("405 on /", "GET", "/", None, {}, 405,
+         lambda r: r.json == {"error": "Method not allowed"}
+         and r.headers.get("allow") == "POST"),
+        ("405 on /v1/encode", "POST", "/v1/encode", b"", {}, 405,
+         lambda r: r.json["message"] == "Method not allowed"
+         and r.headers.get("allow") == "GET"),
+        ("405 on /healthz", "DELETE", "/healthz", None, {}, 405,
+         lambda r: r.headers.get("allow") == "GET"),
+        ("413 body over 64 KiB", "POST", "/", big,
+         {"Content-Type": "application/json"}, 413,
+         lambda r: r.json == {"error": "Request body too large"}),
+    ]
+
+
+def run_table(name, send, cases):
+    for (cname, method, path, body, headers, status, pred) in cases:
+        try:
+            r = send(method, path, body, headers)
+        except Exception as e:  # a dead server is a failure, not a crash
+            check(False, "%s: %s: %r" % (name, cname, e))
+            continue
+        ok = r.status == status
+        try:
+            ok = ok and pred(r)
+        except Exception:
+            ok = False
+        check(ok, "%s: %s: got %d %r" % (name, cname, r.status, r.body[:300]))
+
+
+def via_http(base):
+    def send(method, path, body, headers):
+        q = ""
+        if "?" in path:
+            path, q = path.split("?", 1)
+        return request(base, method, path + ("?" + q if q else ""), body, headers)
+    return send
+
+
+def via_cgi(method, path, body, headers):
+    q = ""
+    if "?" in path:
+        path, q = path.split("?", 1)
+    return cgi(method, path, body or b"", headers, q)
+
+
+def test_cgi_protocol(stack):
+    r = cgi("GET", "/healthz", env_extra={"IDMINT_CONF": stack.conf})
+    check(r.rc == 0, "cgi: exit status 0, got %d" % r.rc)
+    check(r.first_line == "Status: 200 OK", "cgi: first line is the Status line: %r" % r.first_line)
+    check(r.headers.get("content-length") == str(len(r.body)), "cgi: Content-Length matches")
+    r = cgi("POST", "/", b"{}", {"Content-Type": "application/json"},
+            env_extra={"CONTENT_LENGTH": "9", "IDMINT_CONF": stack.conf})
+    check(r.status == 400 and r.json == {"error": "Request body shorter than Content-Length"},
+          "cgi: body cut short is 400: %d %r" % (r.status, r.body))
+    r = cgi("POST", "/", b"{}", {"Content-Type": "application/json"},
+            env_extra={"CONTENT_LENGTH": "2x", "IDMINT_CONF": stack.conf})
+    check(r.status == 400 and r.json == {"error": "Invalid Content-Length"},
+          "cgi: junk Content-Length is 400")
+    bad = stack.conf + ".bad"
+    with open(bad, "w") as f:
+        f.write("db = /tmp\nmax_bodyy = 1\n")
+    r = subprocess.run([BIN, "-t"], env=dict(os.environ, IDMINT_CONF=bad),
+                       capture_output=True, timeout=10)
+    check(r.returncode == 1 and (bad + ":2: unknown setting \"max_bodyy\"").encode() in r.stderr,
+          "config error names file, line and setting: %r" % r.stderr)
+
+
+def fcgi_healthz(sock):
+    """One request straight over FastCGI with cgi-fcgi: proves the worker
+    is past start-up (its signal handlers are in place)."""
+    env = dict(os.environ, REQUEST_METHOD="GET", PATH_INFO="/healthz")
+    p = subprocess.run(["cgi-fcgi", "-bind", "-connect", sock], env=env,
+                       capture_output=True, timeout=10)
+    return b'{"status":"ok"}' in p.stdout
+
+
+def test_sigterm(stack):
+    """SIGTERM and SIGUSR1 stop a worker, which exits 0."""
+    sock = os.path.join(stack.dir, "one.sock")
+    p = subprocess.Popen(["spawn-fcgi", "-n", "-s", sock, "--", BIN], env=stack.env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    servers.wait_for(lambda: servers.unix_open(sock), "single worker")
+    check(fcgi_healthz(sock), "cgi-fcgi straight to a worker")
+    for sig in (signal.SIGTERM,):
+        p.send_signal(sig)
+        try:
+            rc = p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            rc = -999
+        check(rc == 0, "worker exits 0 on %s, got %d" % (sig.name, rc))
+    sock2 = os.path.join(stack.dir, "two.sock")
+    p = subprocess.Popen(["spawn-fcgi", "-n", "-s", sock2, "--", BIN], env=stack.env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    servers.wait_for(lambda: servers.unix_open(sock2), "single worker")
+    check(fcgi_healthz(sock2), "cgi-fcgi straight to a worker")
+    p.send_signal(signal.SIGUSR1)
+    try:
+        rc = p.wait(10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        rc = -999
+    check(rc == 0, "worker exits 0 on SIGUSR1, got %d" % rc)
+
+
+def main():
+    extra = []
+    for mod in sys.argv[1:]:
+        extra.append(__import__(mod))
+    stack = servers.Stack(BIN)
+    try:
+        for m in extra:
+            if hasattr(m, "prepare"):
+                m.prepare(stack)
+        stack.start_pool()
+        fronts = {"lighttpd": stack.lighttpd(), "nginx": stack.nginx()}
+        for name, base in fronts.items():
+            run_table(name, via_http(base), base_cases())
+            for m in extra:
+                run_table(name, via_http(base), m.cases(stack))
+        run_table("cgi", via_cgi, base_cases())
+        for m in extra:
+            run_table("cgi", via_cgi, m.cases(stack))
+        test_cgi_protocol(stack)
+        for m in extra:
+            if hasattr(m, "scenarios"):
+                m.scenarios(stack, fronts, check)
+        stack.stop_all(keep=True)
+        stack.procs = []
+        test_sigterm(stack)
+    finally:
+        stack.stop_all(keep=failed > 0)
+        if failed:
+            print("logs kept in", stack.dir)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,167 @@
+"""Real web servers in front of a real idmint pool, on loopback only.
+
+Each server gets its own temporary directory and a free port on
+127.0.0.1; readiness is polled with a bound, never waited for with a
+sleep.  Everything started here is stopped by stop_all().
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_for(pred, what, timeout=15.0):
+    """Poll pred() until it is true, for at most `timeout` seconds."""
+    end = time.monotonic() + timeout
+    delay = 0.005
+    while time.monotonic() < end:
+        if pred():
+            return
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
+    raise RuntimeError("timed out waiting for " + what)
+
+
+def port_open(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        return True
+    except OSError:
+        return False
+
+
+def unix_open(path):
+    s = socket.socket(socket.AF_UNIX)
+    try:
+        s.connect(path)
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+class Stack:
+    def __init__(self, binary, workers=4, conf=""):
+        self.binary = binary
+        self.dir = tempfile.mkdtemp(prefix="idmint-http-")
+        self.db = os.path.join(self.dir, "db")
+        self.sock = os.path.join(self.dir, "idmint.sock")
+        self.conf = os.path.join(self.dir, "idmint.conf")
+        with open(self.conf, "w") as f:
+            f.write("db = %s\nlog_level = info\nflush_ms = 50\n%s" % (self.db, conf))
+        self.env = dict(os.environ, IDMINT_CONF=self.conf)
+        self.workers = workers
+        self.procs = []
+        self.pidfile = os.path.join(self.dir, "pool.pid")
+        self.pool_pids = []
+
+    # -- the FastCGI pool -------------------------------------------------
+    def start_pool(self):
+        log = open(os.path.join(self.dir, "pool.err"), "ab")
+        subprocess.run(["spawn-fcgi", "-s", self.sock, "-F", str(self.workers),
+                        "-P", self.pidfile, "--", self.binary],
+                       env=self.env, check=True, stdout=subprocess.DEVNULL,
+                       stderr=log)
+        wait_for(lambda: unix_open(self.sock), "the idmint pool")
+        with open(self.pidfile) as f:
+            self.pool_pids = [int(x) for x in f.read().split()]
+
+    def stop_pool(self):
+        for pid in self.pool_pids:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for pid in self.pool_pids:
+            wait_for(lambda: not pid_alive(pid), "worker %d to stop" % pid, 10)
+        self.pool_pids = []
+        if os.path.exists(self.sock):
+            os.unlink(self.sock)
+
+    # -- front ends ---------------------------------------------------------
+    def render(self, name, **kw):
+        with open(os.path.join(HERE, name)) as f:
+            text = f.read()
+        for k, v in kw.items():
+            text = text.replace("@" + k + "@", str(v))
+        out = os.path.join(self.dir, name.replace(".in", ""))
+        with open(out, "w") as f:
+            f.write(text)
+        return out
+
+    def start(self, argv, port, what):
+        p = subprocess.Popen(argv, stdout=subprocess.DEVNULL,
+                             stderr=open(os.path.join(self.dir, what + ".err"), "ab"))
+        self.procs.append(p)
+        try:
+            wait_for(lambda: port_open(port) or p.poll() is not None, what)
+        except RuntimeError:
+            p.kill()
+            raise
+        if p.poll() is not None:
+            raise RuntimeError("%s exited: see %s/%s.err" % (what, self.dir, what))
+        return "http://127.0.0.1:%d" % port
+
+    def lighttpd(self):
+        port = free_port()
+        conf = self.render("lighttpd.conf.in", PORT=port, DIR=self.dir, SOCK=self.sock)
+        return self.start(["lighttpd", "-D", "-f", conf], port, "lighttpd")
+
+    def nginx(self):
+        port = free_port()
+        os.makedirs(os.path.join(self.dir, "nginx"), exist_ok=True)
+        # As root, nginx's workers would drop to nobody and lose the socket.
+        user = "user root root;" if os.geteuid() == 0 else ""
+        conf = self.render("nginx.conf.in", PORT=port, DIR=self.dir,
+                           SOCK=self.sock, USERLINE=user)
+        return self.start(["nginx", "-e", os.path.join(self.dir, "nginx.err"),
+                           "-p", self.dir, "-c", conf], port, "nginx")
+
+    def apache(self):
+        port = free_port()
+        mods = "/usr/lib/apache2/modules"
+        conf = self.render("apache.conf.in", PORT=port, DIR=self.dir,
+                           SOCK=self.sock, MODS=mods)
+        return self.start(["apache2", "-f", conf, "-DFOREGROUND"], port, "apache")
+
+    def stop_all(self, keep=False):
+        for p in self.procs:
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+        self.procs = []
+        if self.pool_pids:
+            self.stop_pool()
+        if not keep:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (our own child) counts as gone.
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(") ")[1][0] != "Z"
+    except OSError:
+        return False
