@@ -1,0 +1,694 @@
+/*
+ * test_store.c: the LMDB store, tokens and slot leases.  Each test opens
+ * a store of its own in a fresh temporary directory.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <sodium.h>
+
+#include "plan.h"
+#include "store.h"
+#include "token.h"
+
+static char	 tmp[64];
+static char	 dbdir[96];
+
+static void
+mktemp_dir(void)
+{
+	umask(022);
+	snprintf(tmp, sizeof(tmp), "/tmp/idmint-store-XXXXXX");
+	cr_assert_not_null(mkdtemp(tmp));
+	snprintf(dbdir, sizeof(dbdir), "%s/db", tmp);
+}
+
+static void
+rm_dir(void)
+{
+	char	 p[160];
+
+	snprintf(p, sizeof(p), "%s/data.mdb", dbdir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/lock.mdb", dbdir);
+	unlink(p);
+	rmdir(dbdir);
+	rmdir(tmp);
+}
+
+static struct store *
+open_store(size_t mapsize)
+{
+	struct store	*st;
+	char		 err[256];
+
+	cr_assert_eq(store_open(&st, dbdir, mapsize, err, sizeof(err)),
+	    STORE_OK, "%s", err);
+	return st;
+}
+
+static struct store *
+fresh(void)
+{
+	mktemp_dir();
+	return open_store(0);
+}
+
+static void
+done(struct store *st)
+{
+	store_close(st);
+	rm_dir();
+}
+
+static void
+add(struct store *st, const char *user, char *token)
+{
+	cr_assert_eq(store_key_add(st, user, "label", NULL, token), STORE_OK,
+	    "%s", store_error(st));
+}
+
+static int
+file_has(const char *path, const void *needle, size_t n)
+{
+	struct stat	 sb;
+	char		*b;
+	int		 fd, found;
+
+	cr_assert_neq(fd = open(path, O_RDONLY), -1);
+	cr_assert_eq(fstat(fd, &sb), 0);
+	cr_assert_not_null(b = malloc((size_t)sb.st_size + 1));
+	cr_assert_eq(read(fd, b, (size_t)sb.st_size), sb.st_size);
+	close(fd);
+	found = memmem(b, (size_t)sb.st_size, needle, n) != NULL;
+	free(b);
+	return found;
+}
+
+/* ---- opening ---------------------------------------------------------- */
+
+Test(store, creates_private_dir_and_files)
+{
+	struct store	*st = fresh();
+	struct stat	 sb;
+	char		 p[160];
+
+	cr_assert_eq(stat(dbdir, &sb), 0);
+	cr_assert_eq(sb.st_mode & 07777, 0700);
+	snprintf(p, sizeof(p), "%s/data.mdb", dbdir);
+	cr_assert_eq(stat(p, &sb), 0);
+	cr_assert_eq(sb.st_mode & 07777, 0600);
+	snprintf(p, sizeof(p), "%s/lock.mdb", dbdir);
+	cr_assert_eq(stat(p, &sb), 0);
+	cr_assert_eq(sb.st_mode & 07777, 0600);
+	cr_assert_str_eq(store_path(st), dbdir);
+	store_close(st);
+	/* and opens again */
+	st = open_store(0);
+	done(st);
+}
+
+Test(store, dir_from_option_env_default)
+{
+	unsetenv("IDMINT_DB");
+	cr_assert_str_eq(store_dir(NULL), STORE_DIR_DEFAULT);
+	setenv("IDMINT_DB", "/x/env", 1);
+	cr_assert_str_eq(store_dir(NULL), "/x/env");
+	cr_assert_str_eq(store_dir("/x/opt"), "/x/opt");
+	unsetenv("IDMINT_DB");
+}
+
+Test(store, open_fails_cleanly_on_a_file)
+{
+	struct store	*st;
+	char		 err[256];
+
+	cr_assert_eq(store_open(&st, "/dev/null", 0, err, sizeof(err)),
+	    STORE_ERROR);
+	cr_assert_null(st);
+	cr_assert_not_null(strstr(err, "not a directory"), "%s", err);
+}
+
+/* ---- tokens ----------------------------------------------------------- */
+
+Test(token, format_and_hash)
+{
+	char		 t1[TOKEN_STR_LEN + 1], t2[TOKEN_STR_LEN + 1];
+	unsigned char	 h1[TOKEN_HASH_LEN], h[TOKEN_HASH_LEN];
+	size_t		 i;
+
+	cr_assert_eq(token_new(t1, h1), 0);
+	cr_assert_eq(strlen(t1), 47);
+	cr_assert_eq(strncmp(t1, "idm_", 4), 0);
+	for (i = 4; i < 47; i++)
+		cr_assert(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+		    "qrstuvwxyz0123456789-_", t1[i]) != NULL);
+	cr_assert(token_wellformed(t1, 47));
+	crypto_generichash(h, sizeof(h), (unsigned char *)t1, 47, NULL, 0);
+	cr_assert_eq(memcmp(h, h1, sizeof(h)), 0);
+	token_hash(t1, 47, h);
+	cr_assert_eq(memcmp(h, h1, sizeof(h)), 0);
+	cr_assert_eq(token_new(t2, h), 0);
+	cr_assert_str_neq(t1, t2);
+	cr_assert_not(token_wellformed(t1, 46));
+	t1[10] = '+';
+	cr_assert_not(token_wellformed(t1, 47));
+	cr_assert_not(token_wellformed("xdm_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	    47));
+}
+
+/* ---- keys ------------------------------------------------------------- */
+
+Test(store, add_and_lookup)
+{
+	struct store	*st = fresh();
+	char		 tok[TOKEN_STR_LEN + 1];
+	struct key	 k;
+
+	cr_assert_eq(store_key_add(st, "bob", "My app", &plans[PLAN_FREE],
+	    tok), STORE_OK, "%s", store_error(st));
+	cr_assert_eq(store_key_by_user(st, "bob", 3, &k), STORE_OK);
+	cr_assert_str_eq(k.user, "bob");
+	cr_assert_str_eq(k.label, "My app");
+	cr_assert_str_eq(k.plan, "free");
+	cr_assert_eq(k.rate, 2);
+	cr_assert_eq(k.quota, 1540);
+	cr_assert_eq(k.status, KEY_ACTIVE);
+	cr_assert(k.created > 0);
+	cr_assert_eq(k.rotated, 0);
+	memset(&k, 0, sizeof(k));
+	cr_assert_eq(store_key_by_token(st, tok, strlen(tok), &k), STORE_OK);
+	cr_assert_str_eq(k.user, "bob");
+	cr_assert_eq(store_key_by_token(st, "idm_nope", 8, &k), STORE_NOTFOUND);
+	cr_assert_eq(store_key_by_user(st, "alice", 5, &k), STORE_NOTFOUND);
+	cr_assert_eq(store_key_by_user(st, "bo!b", 4, &k), STORE_NOTFOUND);
+	done(st);
+}
+
+Test(store, default_plan_is_unlimited)
+{
+	struct store	*st = fresh();
+	char		 tok[TOKEN_STR_LEN + 1];
+	struct key	 k;
+
+	add(st, "bob", tok);
+	cr_assert_eq(store_key_by_user(st, "bob", 3, &k), STORE_OK);
+	cr_assert_str_eq(k.plan, "unlimited");
+	cr_assert_eq(k.rate, 0);
+	cr_assert_eq(k.quota, 0);
+	done(st);
+}
+
+Test(store, usernames_are_lowercased)
+{
+	struct store	*st = fresh();
+	char		 tok[TOKEN_STR_LEN + 1];
+	struct key	 k;
+
+	add(st, "Bob", tok);
+	cr_assert_eq(store_key_by_user(st, "bob", 3, &k), STORE_OK);
+	cr_assert_str_eq(k.user, "bob");
+	cr_assert_eq(store_key_by_user(st, "BOB", 3, &k), STORE_OK);
+	cr_assert_eq(store_key_add(st, "bOb", NULL, NULL, tok), STORE_EXISTS);
+	cr_assert_str_eq(store_error(st), "a key named \"bob\" already exists");
+	done(st);
+}
+
+Test(store, username_validation_names_the_character)
+{
+	struct store	*st = fresh();
+	char		 tok[TOKEN_STR_LEN + 1], u[USER_MAX + 1], e[256];
+	char		 long_name[USER_MAX + 2];
+
+	cr_assert_eq(store_key_add(st, "bo!b", NULL, NULL, tok), STORE_INVALID);
+	cr_assert_str_eq(store_error(st),
+	    "invalid character '!' in username \"bo!b\"");
+	cr_assert_eq(store_user_norm("a b", 3, u, e, sizeof(e)), -1);
+	cr_assert_str_eq(e, "invalid character ' ' in username \"a b\"");
+	cr_assert_eq(store_user_norm("a\tb", 3, u, e, sizeof(e)), -1);
+	cr_assert_str_eq(e,
+	    "invalid character '\\x09' in username \"a\\x09b\"");
+	cr_assert_eq(store_user_norm("b\xc3\xa9", 3, u, e, sizeof(e)), -1);
+	cr_assert_not_null(strstr(e, "'\\xc3'"), "%s", e);
+	cr_assert_eq(store_user_norm("", 0, u, e, sizeof(e)), -1);
+	cr_assert_str_eq(e, "the username is empty");
+	memset(long_name, 'a', USER_MAX + 1);
+	long_name[USER_MAX + 1] = '\0';
+	cr_assert_eq(store_user_norm(long_name, USER_MAX + 1, u, e,
+	    sizeof(e)), -1);
+	cr_assert_not_null(strstr(e, "longer than 64"), "%s", e);
+	cr_assert_eq(store_user_norm(long_name, USER_MAX, u, e, sizeof(e)), 0);
+	cr_assert_eq(store_user_norm("A.b_C-9", 7, u, e, sizeof(e)), 0);
+	cr_assert_str_eq(u, "a.b_c-9");
+	done(st);
+}
+
+Test(store, label_checks)
+{
+	char	 e[256], big[LABEL_MAX + 2];
+
+	cr_assert_eq(store_label_check("Café ☕", e, sizeof(e)), 0);
+	cr_assert_eq(store_label_check("a\nb", e, sizeof(e)), -1);
+	cr_assert_not_null(strstr(e, "control"));
+	cr_assert_eq(store_label_check("\xc3(", e, sizeof(e)), -1);
+	cr_assert_not_null(strstr(e, "UTF-8"));
+	cr_assert_eq(store_label_check("\xed\xa0\x80", e, sizeof(e)), -1);
+	cr_assert_eq(store_label_check("\xc0\xaf", e, sizeof(e)), -1);
+	memset(big, 'x', LABEL_MAX);
+	big[LABEL_MAX] = '\0';
+	cr_assert_eq(store_label_check(big, e, sizeof(e)), 0);
+	big[LABEL_MAX] = 'x';
+	big[LABEL_MAX + 1] = '\0';
+	cr_assert_eq(store_label_check(big, e, sizeof(e)), -1);
+}
+
+Test(store, rotate)
+{
+	struct store	*st = fresh();
+	char		 t1[TOKEN_STR_LEN + 1], t2[TOKEN_STR_LEN + 1];
+	struct key	 k;
+
+	add(st, "bob", t1);
+	cr_assert_eq(store_key_rotate(st, "BOB", t2), STORE_OK);
+	cr_assert_str_neq(t1, t2);
+	cr_assert_eq(store_key_by_token(st, t1, strlen(t1), &k),
+	    STORE_NOTFOUND);
+	cr_assert_eq(store_key_by_token(st, t2, strlen(t2), &k), STORE_OK);
+	cr_assert_str_eq(k.user, "bob");
+	cr_assert(k.rotated >= k.created);
+	cr_assert_eq(store_auth_user(st, "bob", 3, t1, strlen(t1), &k),
+	    STORE_DENIED);
+	cr_assert_eq(store_auth_user(st, "bob", 3, t2, strlen(t2), &k),
+	    STORE_OK);
+	cr_assert_eq(store_key_rotate(st, "nobody", t2), STORE_NOTFOUND);
+	cr_assert_str_eq(store_error(st), "no key named \"nobody\"");
+	cr_assert_eq(t2[0], '\0');	/* wiped on failure */
+	done(st);
+}
+
+Test(store, auth)
+{
+	struct store	*st = fresh();
+	char		 t1[TOKEN_STR_LEN + 1], t2[TOKEN_STR_LEN + 1];
+	struct key	 k;
+
+	add(st, "bob", t1);
+	add(st, "alice", t2);
+	cr_assert_eq(store_rd_begin(st), STORE_OK);
+	cr_assert_eq(store_auth_user(st, "Bob", 3, t1, strlen(t1), &k),
+	    STORE_OK);
+	cr_assert_str_eq(k.user, "bob");
+	cr_assert_eq(store_auth_user(st, "bob", 3, t2, strlen(t2), &k),
+	    STORE_DENIED);
+	cr_assert_eq(k.user[0], '\0');
+	cr_assert_eq(store_auth_user(st, "carol", 5, t1, strlen(t1), &k),
+	    STORE_DENIED);
+	cr_assert_eq(store_auth_user(st, "b!", 2, t1, strlen(t1), &k),
+	    STORE_DENIED);
+	cr_assert_eq(store_auth_user(st, "bob", 3, "", 0, &k), STORE_DENIED);
+	cr_assert_eq(store_auth_token(st, t2, strlen(t2), &k), STORE_OK);
+	cr_assert_str_eq(k.user, "alice");
+	cr_assert_eq(store_auth_token(st, "junk", 4, &k), STORE_DENIED);
+	store_rd_end(st);
+	done(st);
+}
+
+Test(store, suspend_and_resume)
+{
+	struct store	*st = fresh();
+	char		 t[TOKEN_STR_LEN + 1];
+	struct key	 k;
+
+	add(st, "bob", t);
+	cr_assert_eq(store_key_set_status(st, "bob", KEY_SUSPENDED), STORE_OK);
+	cr_assert_eq(store_key_by_user(st, "bob", 3, &k), STORE_OK);
+	cr_assert_eq(k.status, KEY_SUSPENDED);
+	cr_assert_eq(store_auth_user(st, "bob", 3, t, strlen(t), &k),
+	    STORE_DENIED);
+	cr_assert_eq(store_auth_token(st, t, strlen(t), &k), STORE_DENIED);
+	cr_assert_eq(store_key_set_status(st, "bob", KEY_ACTIVE), STORE_OK);
+	cr_assert_eq(store_auth_token(st, t, strlen(t), &k), STORE_OK);
+	cr_assert_eq(store_key_set_status(st, "zed", KEY_ACTIVE),
+	    STORE_NOTFOUND);
+	done(st);
+}
+
+Test(store, remove)
+{
+	struct store	*st = fresh();
+	char		 t[TOKEN_STR_LEN + 1], t2[TOKEN_STR_LEN + 1];
+	struct key	 k;
+
+	add(st, "bob", t);
+	cr_assert_eq(store_key_remove(st, "Bob"), STORE_OK);
+	cr_assert_eq(store_key_by_user(st, "bob", 3, &k), STORE_NOTFOUND);
+	cr_assert_eq(store_key_by_token(st, t, strlen(t), &k), STORE_NOTFOUND);
+	cr_assert_eq(store_key_remove(st, "bob"), STORE_NOTFOUND);
+	cr_assert_str_eq(store_error(st), "no key named \"bob\"");
+	/* the name is free again, with a new token */
+	add(st, "bob", t2);
+	cr_assert_eq(store_key_by_token(st, t, strlen(t), &k), STORE_NOTFOUND);
+	cr_assert_eq(store_key_by_token(st, t2, strlen(t2), &k), STORE_OK);
+	done(st);
+}
+
+Test(store, plan_change)
+{
+	struct store	*st = fresh();
+	char		 t[TOKEN_STR_LEN + 1], e[128];
+	struct plan	 p;
+	struct key	 k;
+
+	add(st, "bob", t);
+	cr_assert_eq(store_key_set_plan(st, "bob", &plans[PLAN_PRO]), STORE_OK);
+	cr_assert_eq(store_key_by_user(st, "bob", 3, &k), STORE_OK);
+	cr_assert_str_eq(k.plan, "pro");
+	cr_assert_eq(k.rate, 20);
+	cr_assert_eq(k.quota, 186000);
+	cr_assert_eq(plan_custom("7", "123456", &p, e, sizeof(e)), 0);
+	cr_assert_eq(store_key_set_plan(st, "bob", &p), STORE_OK);
+	cr_assert_eq(store_key_by_user(st, "bob", 3, &k), STORE_OK);
+	cr_assert_str_eq(k.plan, "custom");
+	cr_assert_eq(k.rate, 7);
+	cr_assert_eq(k.quota, 123456);
+	cr_assert_eq(store_key_set_plan(st, "zed", &p), STORE_NOTFOUND);
+	done(st);
+}
+
+static int
+collect(void *arg, const struct key *k)
+{
+	strcat(arg, k->user);
+	strcat(arg, ",");
+	return 0;
+}
+
+Test(store, list_in_name_order)
+{
+	struct store	*st = fresh();
+	char		 t[TOKEN_STR_LEN + 1], names[128] = "";
+
+	add(st, "carol", t);
+	add(st, "alice", t);
+	add(st, "bob", t);
+	cr_assert_eq(store_key_each(st, collect, names), STORE_OK);
+	cr_assert_str_eq(names, "alice,bob,carol,");
+	done(st);
+}
+
+Test(store, read_txn_is_a_snapshot)
+{
+	struct store	*st = fresh();
+	char		 t[TOKEN_STR_LEN + 1];
+	struct key	 k;
+
+	cr_assert_eq(store_rd_begin(st), STORE_OK);
+	add(st, "bob", t);
+	cr_assert_eq(store_key_by_user(st, "bob", 3, &k), STORE_NOTFOUND);
+	store_rd_end(st);
+	cr_assert_eq(store_rd_begin(st), STORE_OK);	/* renewed */
+	cr_assert_eq(store_key_by_user(st, "bob", 3, &k), STORE_OK);
+	store_rd_end(st);
+	done(st);
+}
+
+/* ---- usage ------------------------------------------------------------ */
+
+static struct usage_cell
+cell(const char *user, uint32_t month, const char *type, uint32_t slot,
+    uint64_t counter)
+{
+	struct usage_cell c;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.user, sizeof(c.user), "%s", user);
+	snprintf(c.type, sizeof(c.type), "%s", type);
+	c.month = month;
+	c.slot = slot;
+	c.counter = counter;
+	return c;
+}
+
+static uint64_t
+month_total(struct store *st, const char *user, uint32_t month)
+{
+	uint64_t	 n = 99;
+
+	cr_assert_eq(store_usage_month(st, user, month, &n), 0);
+	return n;
+}
+
+Test(usage, apply_is_idempotent)
+{
+	struct store		*st = fresh();
+	struct usage_cell	 c[2];
+	char			 err[256];
+
+	c[0] = cell("bob", 202611, "uuid", 0, 5);
+	c[1] = cell("bob", 202611, "nanoid", 1, 3);
+	cr_assert_eq(store_usage_apply(st, 1, c, 2, err, sizeof(err)), 0);
+	cr_assert_eq(month_total(st, "bob", 202611), 8);
+	cr_assert_eq(store_usage_apply(st, 1, c, 2, err, sizeof(err)), 0);
+	cr_assert_eq(month_total(st, "bob", 202611), 8);
+	c[0].counter = 9;			/* 4 more calls */
+	cr_assert_eq(store_usage_apply(st, 1, c, 2, err, sizeof(err)), 0);
+	cr_assert_eq(month_total(st, "bob", 202611), 12);
+	cr_assert_eq(month_total(st, "bob", 202610), 0);
+	cr_assert_eq(month_total(st, "bo", 202611), 0);
+	cr_assert_eq(month_total(st, "nobody", 202611), 0);
+	done(st);
+}
+
+Test(usage, generation_change_resets_marks)
+{
+	struct store		*st = fresh();
+	struct usage_cell	 c;
+	char			 err[256];
+
+	c = cell("bob", 202611, "uuid", 7, 10);
+	cr_assert_eq(store_usage_apply(st, 1, &c, 1, err, sizeof(err)), 0);
+	/* The shared table was made again: counters start from zero. */
+	c.counter = 3;
+	cr_assert_eq(store_usage_apply(st, 2, &c, 1, err, sizeof(err)), 0);
+	cr_assert_eq(month_total(st, "bob", 202611), 13);
+	cr_assert_eq(store_usage_apply(st, 2, &c, 1, err, sizeof(err)), 0);
+	cr_assert_eq(month_total(st, "bob", 202611), 13);
+	/* A slot reused by another user under the new generation. */
+	c = cell("alice", 202611, "uuid", 7, 5);
+	cr_assert_eq(store_usage_apply(st, 2, &c, 1, err, sizeof(err)), 0);
+	cr_assert_eq(month_total(st, "alice", 202611), 2);
+	done(st);
+}
+
+Test(usage, counts_per_type_and_month)
+{
+	struct store		*st = fresh();
+	struct usage_cell	 c[5];
+	struct usage_summary	 s;
+	char			 err[256];
+
+	c[0] = cell("bob", 202610, "uuid", 0, 4);
+	c[1] = cell("bob", 202611, "uuid", 1, 2);
+	c[2] = cell("bob", 202611, "encode-hex", 2, 1);
+	c[3] = cell("bobby", 202611, "uuid", 3, 50);
+	c[4] = cell("alice", 202611, "nanoid", 4, 7);
+	cr_assert_eq(store_usage_apply(st, 1, c, 5, err, sizeof(err)), 0);
+	cr_assert_eq(month_total(st, "bob", 202611), 3);
+	cr_assert_eq(month_total(st, "bob", 202610), 4);
+
+	cr_assert_eq(store_usage_summary(st, "BOB", 202611, &s), STORE_OK);
+	cr_assert_eq(s.month_total, 3);
+	cr_assert_eq(s.all_total, 7);
+	cr_assert_eq(s.ntypes, 2);
+	cr_assert_str_eq(s.types[0].name, "encode-hex");
+	cr_assert_eq(s.types[0].month, 1);
+	cr_assert_eq(s.types[0].total, 1);
+	cr_assert_str_eq(s.types[1].name, "uuid");
+	cr_assert_eq(s.types[1].month, 2);
+	cr_assert_eq(s.types[1].total, 6);
+	cr_assert_eq(s.nusers, 0);
+	store_usage_summary_free(&s);
+
+	cr_assert_eq(store_usage_summary(st, NULL, 202611, &s), STORE_OK);
+	cr_assert_eq(s.month_total, 60);
+	cr_assert_eq(s.all_total, 64);
+	cr_assert_eq(s.ntypes, 3);
+	cr_assert_eq(s.nusers, 3);
+	cr_assert_str_eq(s.users[0].name, "bobby");
+	cr_assert_str_eq(s.users[1].name, "alice");
+	cr_assert_str_eq(s.users[2].name, "bob");
+	cr_assert_eq(s.users[2].total, 7);
+	store_usage_summary_free(&s);
+	done(st);
+}
+
+Test(usage, many_users_in_summary)
+{
+	struct store		*st = fresh();
+	struct usage_cell	 c[300];
+	struct usage_summary	 s;
+	char			 err[256], u[16];
+	int			 i;
+
+	for (i = 0; i < 300; i++) {
+		snprintf(u, sizeof(u), "u%03d", i);
+		c[i] = cell(u, 202611, "uuid", (uint32_t)i, (uint64_t)i + 1);
+	}
+	cr_assert_eq(store_usage_apply(st, 1, c, 300, err, sizeof(err)), 0);
+	cr_assert_eq(store_usage_summary(st, NULL, 202611, &s), STORE_OK);
+	cr_assert_eq(s.nusers, 300);
+	cr_assert_str_eq(s.users[0].name, "u299");
+	cr_assert_eq(s.month_total, 300 * 301 / 2);
+	store_usage_summary_free(&s);
+	done(st);
+}
+
+Test(usage, month_of_time)
+{
+	cr_assert_eq(store_month(0), 197001);
+	cr_assert_eq(store_month(1793491200), 202612);	/* 2026-11-01 + 30d */
+	cr_assert_eq(store_month(1793491199), 202611);
+}
+
+/* ---- slot leases ------------------------------------------------------ */
+
+Test(workers, claims_differ_and_dead_slots_return)
+{
+	struct store	*st = fresh();
+	unsigned	 a, b, c;
+	char		 err[256], x;
+	int		 fds[2], status;
+	pid_t		 child;
+
+	cr_assert_eq(store_worker_claim(st, 2, getpid(), &a, err,
+	    sizeof(err)), 0, "%s", err);
+	cr_assert_eq(a, 0);
+	/* the same process again keeps its slot */
+	cr_assert_eq(store_worker_claim(st, 2, getpid(), &c, err,
+	    sizeof(err)), 0);
+	cr_assert_eq(c, 0);
+
+	cr_assert_eq(pipe(fds), 0);
+	if ((child = fork()) == 0) {
+		close(fds[1]);
+		(void)read(fds[0], &x, 1);
+		_exit(0);
+	}
+	cr_assert_gt(child, 0);
+	close(fds[0]);
+	cr_assert_eq(store_worker_claim(st, 2, child, &b, err, sizeof(err)),
+	    0, "%s", err);
+	cr_assert_eq(b, 1);
+	cr_assert_eq(store_worker_claim(st, 2, getppid(), &c, err,
+	    sizeof(err)), 0);
+	cr_assert_eq(c, 2);
+	close(fds[1]);			/* the child exits */
+	cr_assert_eq(waitpid(child, &status, 0), child);
+	cr_assert_eq(store_worker_claim(st, 2, 1, &c, err, sizeof(err)), 0,
+	    "%s", err);
+	cr_assert_eq(c, 1, "the dead child's slot is reused, got %u", c);
+	done(st);
+}
+
+Test(workers, all_busy_is_an_error)
+{
+	struct store	*st = fresh();
+	unsigned	 s;
+	char		 err[256];
+
+	cr_assert_eq(store_worker_claim(st, 1, getpid(), &s, err,
+	    sizeof(err)), 0);
+	cr_assert_eq(store_worker_claim(st, 1, getppid(), &s, err,
+	    sizeof(err)), 0);
+	err[0] = '\0';
+	cr_assert_eq(store_worker_claim(st, 1, 1, &s, err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "all 2 snowflake slots"), "%s", err);
+	/* a release makes room */
+	cr_assert_eq(store_worker_release(st, 0, getpid(), err,
+	    sizeof(err)), 0);
+	cr_assert_eq(store_worker_claim(st, 1, 1, &s, err, sizeof(err)), 0);
+	cr_assert_eq(s, 0);
+	/* release by a pid that does not hold the slot does nothing */
+	cr_assert_eq(store_worker_release(st, 1, 1, err, sizeof(err)), 0);
+	cr_assert_eq(store_worker_claim(st, 1, getpid(), &s, err,
+	    sizeof(err)), -1);
+	cr_assert_eq(store_worker_claim(st, 17, getpid(), &s, err,
+	    sizeof(err)), -1);
+	done(st);
+}
+
+/* ---- failure and secrecy ---------------------------------------------- */
+
+Test(store, map_full_is_an_error)
+{
+	struct store		*st;
+	struct usage_cell	 c;
+	char			 t[TOKEN_STR_LEN + 1], u[32], err[512];
+	struct key		 k;
+	enum store_rc		 r = STORE_OK;
+	int			 i;
+
+	mktemp_dir();
+	st = open_store(32 * 4096);
+	for (i = 0; i < 100000 && r == STORE_OK; i++) {
+		snprintf(u, sizeof(u), "user%d", i);
+		r = store_key_add(st, u, "a label to fill pages faster "
+		    "............................................", NULL, t);
+	}
+	cr_assert_eq(r, STORE_FULL, "got %d after %d keys", r, i);
+	cr_assert_not_null(strstr(store_error(st), "full"), "%s",
+	    store_error(st));
+	cr_assert_eq(t[0], '\0');
+	/* still readable, and other writes fail the same clear way */
+	cr_assert_eq(store_key_by_user(st, "user0", 5, &k), STORE_OK);
+	c = cell("user0", 202611, "uuid", 0, 1);
+	for (i = 0; i < 1000; i++) {
+		c.slot = (uint32_t)i;
+		if (store_usage_apply(st, 1, &c, 1, err, sizeof(err)) == -1)
+			break;
+	}
+	cr_assert_lt(i, 1000);
+	cr_assert_not_null(strstr(err, "full"), "%s", err);
+	store_close(st);
+	/* a larger map lets it grow */
+	st = open_store(256 * 4096);
+	cr_assert_eq(store_key_add(st, "more", NULL, NULL, t), STORE_OK,
+	    "%s", store_error(st));
+	store_close(st);
+	snprintf(u, sizeof(u), "%.20s", dbdir);
+	rm_dir();
+}
+
+Test(store, plain_token_is_not_stored)
+{
+	struct store	*st = fresh();
+	char		 t[4][TOKEN_STR_LEN + 1], p[160];
+	int		 i;
+
+	add(st, "bob", t[0]);
+	add(st, "alice", t[1]);
+	cr_assert_eq(store_key_rotate(st, "bob", t[2]), STORE_OK);
+	cr_assert_eq(store_key_rotate(st, "bob", t[3]), STORE_OK);
+	store_close(st);
+	snprintf(p, sizeof(p), "%s/data.mdb", dbdir);
+	for (i = 0; i < 4; i++) {
+		cr_assert_not(file_has(p, t[i], TOKEN_STR_LEN));
+		cr_assert_not(file_has(p, t[i] + 4, 16));	/* any part */
+		cr_assert_not(file_has(p, t[i] + 30, 16));
+	}
+	cr_assert(file_has(p, "alice", 5));	/* the test can see */
+	snprintf(p, sizeof(p), "%s/lock.mdb", dbdir);
+	for (i = 0; i < 4; i++)
+		cr_assert_not(file_has(p, t[i] + 4, 16));
+	rm_dir();
+}
