@@ -34,7 +34,6 @@ static const struct conf_key conf_keys[] = {
 	{ "node_id",		CK_UINT,  OFF(node_id),		0, 1023 },
 	{ "node_bits",		CK_UINT,  OFF(node_bits),	0, 9 },
 	{ "count_usage",	CK_BOOL,  OFF(count_usage),	0, 1 },
-	{ "hashids_cache",	CK_UINT,  OFF(hashids_cache),	1, 4096 },
 };
 #undef OFF
 
@@ -51,7 +50,6 @@ conf_defaults(struct conf *c)
 	c->node_id = 0;
 	c->node_bits = 5;
 	c->count_usage = 1;
-	c->hashids_cache = 64;
 }
 
 /* Digits with an optional K, M or G suffix (powers of 1024). */

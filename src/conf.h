@@ -22,7 +22,6 @@ struct conf {
 	uint64_t	 node_id;
 	uint64_t	 node_bits;
 	int		 count_usage;		/* 0 only for benchmarks */
-	uint64_t	 hashids_cache;		/* (salt, alphabet) set-ups kept */
 };
 
 void	 conf_defaults(struct conf *);

@@ -154,10 +154,11 @@ param_length(const struct params *p, const char *name, int64_t min,
 		v = f.ival;
 		break;
 	case FIELD_STRING:
-		if (parse_digits(f.str, f.len, &v) == 0)
-			break;
-		/* FALLTHROUGH */
+		if (parse_digits(f.str, f.len, &v) == -1)
+			v = INT64_MIN;
+		break;
 	default:
+		/* Not a whole number: 1.5, true, null, [], {}. */
 		v = INT64_MIN;
 		break;
 	}
@@ -167,7 +168,7 @@ param_length(const struct params *p, const char *name, int64_t min,
 		    "Length must be a whole number of at least %lld",
 		    (long long)min);
 		if (res->errbuf.err)
-			return gen_error(res, 500, "Internal server error");
+			return gen_error(res, 503, "Service unavailable");
 		return gen_error(res, 400, buf_cstr(&res->errbuf));
 	}
 	if (v > max)
@@ -219,7 +220,7 @@ int
 gen_done(struct gen_result *res)
 {
 	if (res->id.err || res->priv.err)
-		return gen_error(res, 500, "Internal server error");
+		return gen_error(res, 503, "Service unavailable");
 	res->error = NULL;
 	return 200;
 }

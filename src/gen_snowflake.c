@@ -69,13 +69,13 @@ snowflake_generate(const struct params *p, struct gen_result *res)
 
 	(void)p;
 	if (gen_setup.worker_id >> WORKER_BITS != 0)
-		return gen_error(res, 500, "Internal server error");
+		return gen_error(res, 503, "Service unavailable");
 	if (sf_next(&ms, &seq) == -1)
 		return gen_error(res, 503, "Clock moved backwards");
 	/* Before the epoch or past 2^41 ms is a setup fault, not the user's. */
 	if (ms < gen_setup.snowflake_epoch_ms ||
 	    (t = ms - gen_setup.snowflake_epoch_ms) >> TIME_BITS != 0)
-		return gen_error(res, 500, "Internal server error");
+		return gen_error(res, 503, "Service unavailable");
 	buf_add_u64(&res->id, t << (WORKER_BITS + SEQ_BITS) |
 	    (uint64_t)gen_setup.worker_id << SEQ_BITS | seq);
 	return gen_done(res);

@@ -65,14 +65,14 @@ v7_stamp(unsigned char b[16])
 		v7.ctr = seed;
 	}
 	ms = v7.ms;
-	b[0] = ms >> 40;
-	b[1] = ms >> 32;
-	b[2] = ms >> 24;
-	b[3] = ms >> 16;
-	b[4] = ms >> 8;
-	b[5] = ms;
-	b[6] = v7.ctr >> 8;
-	b[7] = v7.ctr;
+	b[0] = (unsigned char)(ms >> 40);
+	b[1] = (unsigned char)(ms >> 32);
+	b[2] = (unsigned char)(ms >> 24);
+	b[3] = (unsigned char)(ms >> 16);
+	b[4] = (unsigned char)(ms >> 8);
+	b[5] = (unsigned char)ms;
+	b[6] = (unsigned char)(v7.ctr >> 8);
+	b[7] = (unsigned char)v7.ctr;
 }
 
 static int
@@ -86,8 +86,8 @@ uuid_generate(const struct params *p, struct gen_result *res)
 	randombytes_buf(b, sizeof(b));
 	if (version == 7)
 		v7_stamp(b);
-	b[6] = (b[6] & 0x0f) | version << 4;
-	b[8] = (b[8] & 0x3f) | 0x80;
+	b[6] = (unsigned char)((b[6] & 0x0f) | version << 4);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
 
 	buf_add_hex(&res->id, b, 4);
 	buf_addc(&res->id, '-');

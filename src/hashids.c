@@ -26,6 +26,14 @@
 #define STACK_CPS	512	/* code points kept on the stack before malloc */
 #define CACHE_SLOTS	32
 
+/*
+ * A hole in the hash: hashids.js pushes `undefined` where number % 0 made
+ * the separator index NaN.  It counts in ret.length but join('') drops
+ * it, so it stays in the code point vector until the output is written.
+ */
+#define CP_HOLE		UINT32_MAX
+#define JS_MAX_SAFE	9007199254740991ULL	/* past it numbers are BigInt */
+
 /* What a code point is in a set-up; CLS_ALPHA + i is alpha[i]. */
 #define CLS_NONE	0U
 #define CLS_GUARD	1U
@@ -79,6 +87,7 @@ static const char *const errstr[HASHIDS__MAX] = {
 	"not valid UTF-8",
 	"input too large",
 	"out of memory",
+	"hashids.js throws here (RangeError: Division by zero)",
 };
 
 const char *
@@ -402,6 +411,27 @@ pad(const struct hashids *h, uint64_t idint, uint32_t *cur, uint32_t *key,
 	}
 }
 
+/*
+ * The separator after a number: seps[number % (first digit's code point
+ * + i) % seps.length].  The modulus is 0 only for an alphabet holding
+ * U+0000 that starts the first number; hashids.js then gets NaN (a
+ * plain number: the separator is undefined, a hole) or throws (BigInt).
+ */
+static int
+add_sep(const struct hashids *h, const struct hnum *x, uint64_t charcode,
+    struct cpvec *ret)
+{
+	if (charcode == 0) {
+		if (x->big || x->v > JS_MAX_SAFE)
+			return HASHIDS_ETHROWS;
+		cv_push(ret, CP_HOLE);
+		return HASHIDS_OK;
+	}
+	/* Bounded by the caps: code point + index < 2^32. */
+	cv_push(ret, h->seps[hn_mod(x, (uint32_t)charcode) % h->slen]);
+	return HASHIDS_OK;
+}
+
 /* hashids.ts _encode(), into code points. */
 static int
 encode_cps(const struct hashids *h, const struct hnum *nums, size_t n,
@@ -409,7 +439,7 @@ encode_cps(const struct hashids *h, const struct hnum *nums, size_t n,
 {
 	uint32_t stack_cur[STACK_CPS], stack_key[STACK_CPS];
 	uint32_t *cur, *key, lottery;
-	uint64_t idint = 0, charcode;
+	uint64_t idint = 0;
 	size_t	 i, start;
 	int	 rc = HASHIDS_ENOMEM;
 
@@ -427,12 +457,10 @@ encode_cps(const struct hashids *h, const struct hnum *nums, size_t n,
 		shuffle(cur, h->alen, key, h->alen - 1);
 		start = ret->len;
 		to_alphabet(&nums[i], cur, h->alen, ret);
-		if (i + 1 < n && !ret->err) {
-			/* Bounded by the caps: code point + index < 2^32. */
-			charcode = cv_at(ret, start) + (uint64_t)i;
-			cv_push(ret, h->seps[hn_mod(&nums[i],
-			    (uint32_t)charcode) % h->slen]);
-		}
+		if (i + 1 < n && !ret->err &&
+		    (rc = add_sep(h, &nums[i], cv_at(ret, start) + (uint64_t)i,
+		    ret)) != HASHIDS_OK)
+			goto out;
 	}
 	pad(h, idint, cur, key, min_length, ret);
 	if (!ret->err)
@@ -453,9 +481,9 @@ put_utf8(const struct cpvec *c, struct buf *out)
 	    buf_reserve(out, c->len * UTF8_MAX) == -1)
 		return HASHIDS_ENOMEM;
 	o = out->data + out->len;
-	for (i = 0; i < c->len; i++) {
+	/* utf8_put() writes nothing for CP_HOLE, as join('') does. */
+	for (i = 0; i < c->len; i++)
 		o += utf8_put(cv_at(c, i), o);
-	}
 	out->len = (size_t)(o - out->data);
 	out->data[out->len] = '\0';
 	return HASHIDS_OK;
@@ -665,10 +693,19 @@ same_hash(const struct hashids *h, const struct hnum *nums, size_t n,
 	struct cpvec	 ret;
 	int		 rc;
 
+	size_t		 i, k = 0;
+
 	cv_init(&ret);
-	rc = encode_cps(h, nums, n, min_length, &ret);
-	if (rc == HASHIDS_OK && (ret.len != ncps || memcmp(ret.v + ret.off,
-	    cps, ncps * sizeof(uint32_t)) != 0))
+	/* A re-encoding that throws makes decode() throw: invalid too. */
+	if ((rc = encode_cps(h, nums, n, min_length, &ret)) == HASHIDS_ETHROWS)
+		rc = HASHIDS_INVALID;
+	for (i = 0; i < ret.len && rc == HASHIDS_OK; i++) {
+		if (cv_at(&ret, i) == CP_HOLE)
+			continue;
+		if (k >= ncps || cv_at(&ret, i) != cps[k++])
+			rc = HASHIDS_INVALID;
+	}
+	if (rc == HASHIDS_OK && k != ncps)
 		rc = HASHIDS_INVALID;
 	cv_free(&ret);
 	return rc;
@@ -694,9 +731,9 @@ decode_nums(const struct hashids *h, const char *hash, size_t len,
 	if (cps == NULL || cls == NULL)
 		goto out;
 	rc = HASHIDS_INVALID;
-	/* An encoding is never shorter than min_length code points. */
+	/* An encoding is never shorter than min_length, less one hole. */
 	if ((n = utf8_decode(hash, len, cps)) == (size_t)-1 ||
-	    n < min_length)
+	    n + 1 < min_length)
 		goto out;
 	if ((rc = find_part(h, cps, cls, n, &from, &to)) != HASHIDS_OK)
 		goto out;

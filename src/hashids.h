@@ -44,6 +44,7 @@ enum hashids_rc {
 	HASHIDS_EUTF8,		/* salt or alphabet is not valid UTF-8 */
 	HASHIDS_ERANGE,		/* past a HASHIDS_MAX_* cap */
 	HASHIDS_ENOMEM,
+	HASHIDS_ETHROWS,	/* encode: hashids.js throws RangeError here */
 	HASHIDS__MAX
 };
 
@@ -72,6 +73,10 @@ void	 hashids_cache_clear(void);
  * Encode n numbers, each a string of decimal digits (leading zeros
  * allowed, no sign), into the hash.  HASHIDS_EINPUT where hashids.js
  * returns "": no numbers, or a number that is not all digits.
+ * HASHIDS_ETHROWS where it throws instead: an alphabet holding U+0000
+ * whose hash of a first number above 2^53 - 1 starts with U+0000 (a
+ * BigInt % 0n); the same with a smaller number drops that separator,
+ * as hashids.js does, and the hash can then be one short of min_length.
  */
 int	 hashids_encode(const struct hashids *, const char *const *nums,
 	    const size_t *lens, size_t n, unsigned min_length, struct buf *out);

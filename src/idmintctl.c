@@ -9,7 +9,6 @@
  */
 #include "config.h"
 
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -249,9 +248,13 @@ pick_plan(struct ctx *c, const char *pos, struct plan *p)
 /* ---- commands --------------------------------------------------------- */
 
 static int
-print_token(struct ctx *c, const char *name, char *token)
+print_token(struct ctx *c, const char *arg, char *token)
 {
+	char		 name[USER_MAX + 1], e[8];
 	json_object	*o;
+
+	if (store_user_norm(arg, strlen(arg), name, e, sizeof(e)) == -1)
+		snprintf(name, sizeof(name), "%s", "?");	/* checked before */
 
 	if (c->json) {
 		o = json_object_new_object();
@@ -261,6 +264,10 @@ print_token(struct ctx *c, const char *name, char *token)
 	} else
 		puts(token);
 	sodium_memzero(token, TOKEN_STR_LEN + 1);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		return fail(c, "the token of \"%s\" could not be printed; the "
+		    "key exists: idmintctl rotate %s gives it a new one", name,
+		    name);
 	return 0;
 }
 
@@ -290,8 +297,8 @@ list_one(void *arg, const struct key *k)
 	else
 		snprintf(quota, sizeof(quota), "-");
 	(void)arg;
-	printf("%-20s %-10s %7s %10s %-9s %-20s %s\n", k->user, k->plan, rate,
-	    quota, status_name(k), t, k->label);
+	printf("%-20s %-10s %7s %10s %-9s %-20s%s%s\n", k->user, k->plan,
+	    rate, quota, status_name(k), t, *k->label ? " " : "", k->label);
 	return 0;
 }
 
@@ -750,7 +757,7 @@ precheck(struct ctx *c, const struct cmd *cmd)
 static int
 run(struct ctx *c, const struct cmd *cmd)
 {
-	char	 e[PATH_MAX + 512];
+	char	 e[1024];
 	int	 rc;
 
 	if (check_cmd(c, cmd) != 0 || precheck(c, cmd) != 0)
@@ -790,7 +797,7 @@ main(int argc, char **argv)
 	if (cmds[i].run == cmd_available)
 		c.failrc = 2;
 	rc = run(&c, &cmds[i]);
-	if (fflush(stdout) == EOF || ferror(stdout))
+	if (rc == 0 && (fflush(stdout) == EOF || ferror(stdout)))
 		return fail(&c, "cannot write the output");
 	return rc;
 }

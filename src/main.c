@@ -112,6 +112,11 @@ main(int argc, char *argv[])
 		log_err("cannot set up FastCGI");
 		return 1;
 	}
+	/* A worker opens its own store after the fork that made it. */
+	if (server_open(&srv, err, sizeof(err)) == -1) {
+		log_err("%s", err);
+		return 1;
+	}
 	while (!stopping && io_fcgi_accept(&io) == 0) {
 		serve(&srv, &io);
 		io_fcgi_finish();

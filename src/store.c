@@ -30,7 +30,6 @@
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +49,7 @@
 #define REC_MAX		(REC_FIXED + PLAN_NAME_MAX + LABEL_MAX)
 #define UKEY_MAX	(USER_MAX + 1 + 4 + TYPE_MAX)
 #define SLOT_BITS_MAX	16
+#define NO_SLOT		(~0u)
 
 struct store {
 	MDB_env		*env;
@@ -57,8 +57,8 @@ struct store {
 	MDB_txn		*rtxn;		/* the one reused read txn */
 	int		 rd_active;
 	unsigned char	 dummy[TOKEN_HASH_LEN];	/* for unknown users */
-	char		 path[PATH_MAX];
-	char		 err[PATH_MAX + 512];
+	char		*path;
+	char		 err[1024];
 };
 
 /* ---- little helpers --------------------------------------------------- */
@@ -416,19 +416,20 @@ store_open(struct store **out, const char *dir, size_t mapsize,
 		snprintf(err, errlen, "libsodium failed to start");
 		return STORE_ERROR;
 	}
-	if (strlen(dir) >= PATH_MAX) {
-		snprintf(err, errlen, "the store path is too long");
-		return STORE_INVALID;
-	}
 	if ((r = make_dir(dir, err, errlen)) != STORE_OK)
 		return r;
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return STORE_ERROR;
 	}
-	snprintf(st->path, sizeof(st->path), "%s", dir);
+	if ((st->path = strdup(dir)) == NULL) {
+		free(st);
+		snprintf(err, errlen, "out of memory");
+		return STORE_ERROR;
+	}
 	randombytes_buf(st->dummy, sizeof(st->dummy));
 	if ((rc = mdb_env_create(&st->env)) != 0) {
+		free(st->path);
 		free(st);
 		snprintf(err, errlen, "%s: %s", dir, mdb_strerror(rc));
 		return STORE_ERROR;
@@ -450,6 +451,7 @@ store_open(struct store **out, const char *dir, size_t mapsize,
 fail:
 	snprintf(err, errlen, "%s", st->err);
 	mdb_env_close(st->env);
+	free(st->path);
 	free(st);
 	return r;
 }
@@ -462,6 +464,7 @@ store_close(struct store *st)
 	if (st->rtxn != NULL)
 		mdb_txn_abort(st->rtxn);
 	mdb_env_close(st->env);
+	free(st->path);
 	sodium_memzero(st, sizeof(*st));
 	free(st);
 }
@@ -1289,7 +1292,7 @@ store_worker_claim(struct store *st, unsigned slot_bits, pid_t pid,
 	MDB_val		 k = { 4, kb }, v;
 	MDB_txn		*txn;
 	uint64_t	 start = 0, hpid, hstart;
-	unsigned	 i, nslots, pick = UINT_MAX;
+	unsigned	 i, nslots, pick = NO_SLOT;
 	int		 rc = 0;
 
 	if (slot_bits > SLOT_BITS_MAX) {
@@ -1307,7 +1310,7 @@ store_worker_claim(struct store *st, unsigned slot_bits, pid_t pid,
 		put_be32(kb, i);
 		if ((rc = mdb_get(txn, st->workers, &k, &v)) == MDB_NOTFOUND) {
 			rc = 0;
-			if (pick == UINT_MAX)
+			if (pick == NO_SLOT)
 				pick = i;
 			continue;
 		}
@@ -1323,10 +1326,10 @@ store_worker_claim(struct store *st, unsigned slot_bits, pid_t pid,
 			pick = i;	/* ours already */
 			break;
 		}
-		if (pick == UINT_MAX && !holder_alive((pid_t)hpid, hstart))
+		if (pick == NO_SLOT && !holder_alive((pid_t)hpid, hstart))
 			pick = i;
 	}
-	if (rc == 0 && pick == UINT_MAX) {
+	if (rc == 0 && pick == NO_SLOT) {
 		mdb_txn_abort(txn);
 		snprintf(err, errlen, "all %u snowflake slots of the store in "
 		    "%s are held by live processes; stop one, or give slots "

@@ -1,11 +1,11 @@
 /*
  * usage.h: the shared-memory table every worker maps: call counters that
  * a flusher moves into the LMDB store, plus the per-user rate (GCRA) and
- * per-(user, month) quota state that limits.c works on.
+ * per-(user, month) quota state that limit.c works on.
  *
  * The table is one file, DIR/idmint.shm (mode 0600, fixed size), mmap'ed
  * MAP_SHARED by every process.  The hot path (usage_count, and the rate
- * and quota cells of limits.c) is a lookup plus atomic operations: no
+ * and quota cells of limit.c) is a lookup plus atomic operations: no
  * lock, no syscall.  A worker killed with kill -9 loses nothing, since the
  * memory belongs to the kernel.  Rare things (claiming a new cell, a
  * flush) take fcntl(2) record locks on the file, which the kernel drops
@@ -71,7 +71,7 @@ void	 usage_set_flush_ms(struct usage *, uint64_t flush_ms);
 /*
  * Calls of (user, month) not yet flushed, over all types.  Between a
  * flush's commit and its update of the marks here (microseconds) the
- * calls of that flush are both durable and pending; limits.c does not
+ * calls of that flush are both durable and pending; limit.c does not
  * rely on this sum except once, when it first sees (user, month).
  */
 uint64_t usage_pending(struct usage *, const char *user, uint32_t month);
@@ -89,7 +89,7 @@ struct usage_stats {
 };
 void	 usage_stats(struct usage *, struct usage_stats *);
 
-/* ---- shared state for limits.c ---------------------------------------- */
+/* ---- shared state for limit.c ---------------------------------------- */
 
 /* GCRA state of one user: the theoretical arrival time, in ns. */
 struct usage_rate {

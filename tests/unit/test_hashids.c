@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bignum.h"
 #include "buf.h"
 #include "hashids.h"
 #include "utf8.h"
@@ -441,4 +442,519 @@ Test(vectors, cross)
 		check_row(&t.rows[i]);
 	free_table(&t);
 	hashids_cache_clear();
+}
+
+/*
+ * Property tests.  The generator is xorshift64*, seeded from libsodium
+ * (or IDMINT_SEED to replay); every assertion message carries the seed.
+ */
+static uint64_t	 rng, seed;
+
+static void
+seed_rng(void)
+{
+	const char	*env = getenv("IDMINT_SEED");
+
+	if (env != NULL)
+		seed = strtoull(env, NULL, 10);
+	else
+		randombytes_buf(&seed, sizeof(seed));
+	rng = seed != 0 ? seed : 1;
+}
+
+static uint64_t
+rnd(void)
+{
+	rng ^= rng >> 12;
+	rng ^= rng << 25;
+	rng ^= rng >> 27;
+	return rng * 0x2545f4914f6cdd1dULL;
+}
+
+static size_t
+ri(size_t n)
+{
+	return (size_t)(rnd() % n);
+}
+
+/* A code point from a mix of ASCII, Latin, Greek, CJK, emoji, SMP. */
+static uint32_t
+rand_cp(void)
+{
+	static const uint32_t pools[][2] = {
+		{ 0x20, 0x7e }, { 0x20, 0x7e }, { 0xa0, 0xff }, { 0x100, 0x17f },
+		{ 0x391, 0x3c9 }, { 0x4e00, 0x4e80 }, { 0x1f600, 0x1f64f },
+		{ 0x1f900, 0x1f9ff }, { 0x10000, 0x1007f }, { 0, 0x1f },
+	};
+	const uint32_t *p = pools[ri(sizeof(pools) / sizeof(pools[0]))];
+
+	return p[0] + (uint32_t)ri(p[1] - p[0] + 1);
+}
+
+static void
+add_cp(struct buf *b, uint32_t cp)
+{
+	char	 tmp[UTF8_MAX];
+
+	buf_add(b, tmp, utf8_put(cp, tmp));
+}
+
+static void
+rand_salt(struct buf *b)
+{
+	size_t	 i, n;
+
+	buf_reset(b);
+	switch (ri(4)) {
+	case 0:
+		break;
+	case 1:
+		for (i = 0, n = ri(30); i < n; i++)
+			buf_addc(b, (char)(0x20 + ri(95)));
+		break;
+	default:
+		for (i = 0, n = ri(40); i < n; i++)
+			add_cp(b, rand_cp());
+	}
+}
+
+/* Returns 0 for the default alphabet (NULL), else 1 with b filled. */
+static int
+rand_alphabet(struct buf *b)
+{
+	size_t	 i, n;
+
+	buf_reset(b);
+	switch (ri(5)) {
+	case 0:
+		return 0;
+	case 1:		/* ASCII with duplicates and spaces */
+		for (i = 0, n = 14 + ri(80); i < n; i++)
+			buf_addc(b, (char)(0x20 + ri(95)));
+		break;
+	case 2:		/* emoji only, many duplicates */
+		for (i = 0, n = 14 + ri(60); i < n; i++)
+			add_cp(b, 0x1f600 + (uint32_t)ri(80));
+		break;
+	case 3:		/* mostly separators: the 2-character alphabet path */
+		buf_adds(b, HASHIDS_DEFAULT_SEPS);
+		for (i = 0, n = 1 + ri(10); i < n; i++)
+			add_cp(b, rand_cp());
+		break;
+	default:
+		for (i = 0, n = 14 + ri(100); i < n; i++)
+			add_cp(b, rand_cp());
+	}
+	buf_cstr(b);
+	return 1;
+}
+
+static size_t
+count_unique(const char *s, size_t len)
+{
+	uint32_t cps[1024];
+	size_t	 n, i, j, u = 0;
+
+	n = utf8_decode(s, len, cps);
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < i && cps[j] != cps[i]; j++)
+			;
+		u += j == i;
+	}
+	return u;
+}
+
+/* Up to maxd digits, sometimes with leading zeros. */
+static void
+rand_number(struct buf *b, size_t maxd)
+{
+	size_t	 i, n = 1 + ri(maxd);
+
+	if (ri(8) == 0)
+		buf_addc(b, '0');
+	for (i = 0; i < n; i++)
+		buf_addc(b, (char)('0' + ri(10)));
+}
+
+static void
+reencode_rc(const struct hashids *h, const char *csv, unsigned ml,
+    struct buf *out, int *rc)
+{
+	const char *p[4096];
+	size_t	 len[4096], n;
+
+	n = split_csv(csv, p, len, 4096);
+	*rc = hashids_encode(h, p, len, n, ml, out);
+}
+
+/* Decode "1,2,3" back through encode: decode's output re-encodes. */
+static void
+reencode(const struct hashids *h, const char *csv, unsigned ml,
+    struct buf *out)
+{
+	int	 rc;
+
+	reencode_rc(h, csv, ml, out, &rc);
+	cr_assert_eq(rc, HASHIDS_OK, "seed %llu: re-encode of %s",
+	    (unsigned long long)seed, csv);
+}
+
+/* Change one code point of a hash; it must be invalid or self-consistent. */
+static void
+mutate_check(const struct hashids *h, const struct buf *hash, unsigned ml,
+    const struct buf *alpha, int has_alpha)
+{
+	uint32_t cps[8192], acps[1024], c;
+	size_t	 n, na, i, pos;
+	struct buf m, out, again;
+
+	n = utf8_decode(hash->data, hash->len, cps);
+	pos = ri(n);
+	if (has_alpha && ri(4) != 0) {
+		na = utf8_decode(alpha->data, alpha->len, acps);
+		c = acps[ri(na)];
+	} else
+		c = ri(2) ? rand_cp() : (uint32_t)HASHIDS_DEFAULT_ALPHABET[ri(62)];
+	cps[pos] = c;
+	buf_init(&m, 0);
+	buf_init(&out, 0);
+	buf_init(&again, 0);
+	for (i = 0; i < n; i++)
+		if (!(ri(20) == 0 && i == pos && n > 1))	/* sometimes drop */
+			add_cp(&m, cps[i]);
+	if (hashids_decode(h, buf_cstr(&m), m.len, ml, &out) == HASHIDS_OK) {
+		reencode(h, buf_cstr(&out), ml, &again);
+		cr_assert_str_eq(buf_cstr(&again), buf_cstr(&m),
+		    "seed %llu: mutated hash decodes to %s", (unsigned long long)seed,
+		    buf_cstr(&out));
+	} else
+		cr_assert_eq(out.len, 0);
+	buf_reset(&out);
+	(void)hashids_decode_hex(h, m.data, m.len, ml, &out);
+	buf_free(&m);
+	buf_free(&out);
+	buf_free(&again);
+}
+
+/* All numbers fit in 64 bits: the uint64_t entry point agrees. */
+static void
+u64_check(const struct hashids *h, const char *const *p, const size_t *len,
+    size_t n, unsigned ml, const struct buf *hash)
+{
+	uint64_t v[32];
+	struct buf out;
+	size_t	 i;
+	char	*end;
+
+	for (i = 0; i < n; i++) {
+		if (len[i] > 19)
+			return;
+		v[i] = strtoull(p[i], &end, 10);
+	}
+	buf_init(&out, 0);
+	cr_assert_eq(hashids_encode_u64(h, v, n, ml, &out), HASHIDS_OK);
+	cr_assert_str_eq(buf_cstr(&out), hash->data, "seed %llu",
+	    (unsigned long long)seed);
+	buf_free(&out);
+}
+
+static void
+roundtrip_one(const struct hashids *h, const struct buf *alpha, int has_alpha)
+{
+	struct buf nums, hash, out, want;
+	const char *p[32];
+	size_t	 len[32], n = 1 + ri(20), i;
+	unsigned ml = (unsigned)(ri(4) == 0 ? ri(1001) : ri(50));
+	int	 rc;
+
+	buf_init(&nums, 0);
+	buf_init(&hash, 0);
+	buf_init(&out, 0);
+	buf_init(&want, 0);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf_addc(&nums, ',');
+		rand_number(&nums, ri(3) == 0 ? 60 : 12);
+	}
+	buf_cstr(&nums);
+	n = split_csv(nums.data, p, len, 32);
+	rc = hashids_encode(h, p, len, n, ml, &hash);
+	if (rc == HASHIDS_ETHROWS)	/* U+0000 in the alphabet, see hashids.h */
+		goto out;
+	cr_assert_eq(rc, HASHIDS_OK, "seed %llu", (unsigned long long)seed);
+	cr_assert_geq(utf8_count(hash.data, hash.len) + 1, ml, "seed %llu",
+	    (unsigned long long)seed);
+	rc = hashids_decode(h, hash.data, hash.len, ml, &out);
+	/* A dropped separator (U+0000, see hashids.h): hashids.js fails too. */
+	if (rc == HASHIDS_INVALID && has_alpha &&
+	    memchr(alpha->data, '\0', alpha->len) != NULL)
+		goto out;
+	cr_assert_eq(rc, HASHIDS_OK, "seed %llu: %s invalid",
+	    (unsigned long long)seed, hash.data);
+	canon_csv(nums.data, &want);
+	cr_assert_str_eq(buf_cstr(&out), want.data, "seed %llu",
+	    (unsigned long long)seed);
+	u64_check(h, p, len, n, ml, &hash);
+	mutate_check(h, &hash, ml, alpha, has_alpha);
+out:
+	buf_free(&nums);
+	buf_free(&hash);
+	buf_free(&out);
+	buf_free(&want);
+}
+
+static void
+hex_one(const struct hashids *h)
+{
+	static const char digits[] = "0123456789abcdefABCDEF";
+	struct buf x, hash, out;
+	size_t	 i, n = 1 + ri(100);
+	unsigned ml = (unsigned)ri(60);
+
+	buf_init(&x, 0);
+	buf_init(&hash, 0);
+	buf_init(&out, 0);
+	for (i = 0; i < n; i++)
+		buf_addc(&x, digits[ri(22)]);
+	cr_assert_eq(hashids_encode_hex(h, x.data, x.len, ml, &hash),
+	    HASHIDS_OK);
+	cr_assert_eq(hashids_decode_hex(h, hash.data, hash.len, ml, &out),
+	    HASHIDS_OK, "seed %llu", (unsigned long long)seed);
+	for (i = 0; i < n; i++)
+		if (x.data[i] >= 'A' && x.data[i] <= 'F')
+			x.data[i] = (char)(x.data[i] - 'A' + 'a');
+	cr_assert_str_eq(buf_cstr(&out), x.data, "seed %llu",
+	    (unsigned long long)seed);
+	buf_free(&x);
+	buf_free(&hash);
+	buf_free(&out);
+}
+
+Test(property, roundtrip)
+{
+	struct buf	 salt, alpha, err;
+	struct hashids	*h;
+	int		 has, rc, iter, k;
+
+	seed_rng();
+	buf_init(&salt, 0);
+	buf_init(&alpha, 0);
+	buf_init(&err, 0);
+	for (iter = 0; iter < 600; iter++) {
+		rand_salt(&salt);
+		has = rand_alphabet(&alpha);
+		buf_reset(&err);
+		rc = hashids_new(&h, buf_cstr(&salt), salt.len,
+		    has ? alpha.data : NULL, alpha.len, &err);
+		if (has && count_unique(alpha.data, alpha.len) < 16) {
+			cr_assert_eq(rc, HASHIDS_EALPHABET, "seed %llu",
+			    (unsigned long long)seed);
+			cr_assert(strncmp(buf_cstr(&err), "Hashids: alphabet must "
+			    "contain at least 16 unique characters, provided: ",
+			    71) == 0);
+			continue;
+		}
+		cr_assert_eq(rc, HASHIDS_OK, "seed %llu", (unsigned long long)seed);
+		for (k = 0; k < 5; k++)
+			roundtrip_one(h, &alpha, has);
+		for (k = 0; k < 2; k++)
+			hex_one(h);
+		hashids_free(h);
+	}
+	buf_free(&salt);
+	buf_free(&alpha);
+	buf_free(&err);
+}
+
+/* Arbitrary bytes as hashes: no crash, and valid means self-consistent. */
+Test(property, garbage)
+{
+	const struct hashids *h;
+	struct buf	 g, out, again;
+	size_t		 i, n;
+	int		 iter;
+
+	seed_rng();
+	buf_init(&g, 0);
+	buf_init(&out, 0);
+	buf_init(&again, 0);
+	cr_assert_eq(hashids_get(&h, NULL, 0, NULL, 0, NULL), HASHIDS_OK);
+	for (iter = 0; iter < 20000; iter++) {
+		buf_reset(&g);
+		buf_reset(&out);
+		buf_reset(&again);
+		for (i = 0, n = ri(12); i < n; i++)
+			buf_addc(&g, ri(8) ? HASHIDS_DEFAULT_ALPHABET[ri(62)] :
+			    (char)ri(256));
+		if (hashids_decode(h, buf_cstr(&g), g.len, 0, &out) !=
+		    HASHIDS_OK)
+			continue;
+		reencode(h, buf_cstr(&out), 0, &again);
+		cr_assert_str_eq(buf_cstr(&again), g.data, "seed %llu",
+		    (unsigned long long)seed);
+	}
+	buf_free(&g);
+	buf_free(&out);
+	buf_free(&again);
+	hashids_cache_clear();
+}
+
+/* More set-ups than cache slots, twice over: the cache never mixes them. */
+Test(cache, eviction)
+{
+	const struct hashids *c;
+	struct hashids	*h;
+	struct buf	 a, b;
+	char		 salt[32];
+	uint64_t	 nums[2] = { 42, 18446744073709551615ULL };
+	int		 round, i;
+
+	buf_init(&a, 0);
+	buf_init(&b, 0);
+	for (round = 0; round < 3; round++)
+		for (i = 0; i < 80; i++) {
+			snprintf(salt, sizeof(salt), "salt %d", (i * 7) % 50);
+			cr_assert_eq(hashids_get(&c, salt, strlen(salt),
+			    i % 3 ? NULL : "0123456789abcdef", 16, NULL),
+			    HASHIDS_OK);
+			cr_assert_eq(hashids_new(&h, salt, strlen(salt),
+			    i % 3 ? NULL : "0123456789abcdef", 16, NULL),
+			    HASHIDS_OK);
+			buf_reset(&a);
+			buf_reset(&b);
+			hashids_encode_u64(c, nums, 2, 10, &a);
+			hashids_encode_u64(h, nums, 2, 10, &b);
+			cr_assert_str_eq(buf_cstr(&a), buf_cstr(&b));
+			hashids_free(h);
+		}
+	cr_assert_eq(hashids_get(&c, "", 0, NULL, 0, NULL), HASHIDS_OK);
+	cr_assert_eq(hashids_get(&c, "x", 1, "abc", 3, &a), HASHIDS_EALPHABET);
+	cr_assert_null(c);
+	hashids_cache_clear();
+	buf_free(&a);
+	buf_free(&b);
+}
+
+Test(api, errors)
+{
+	const struct hashids *h;
+	struct buf	 out;
+	const char	*bad[] = { "12", "" }, *ok[] = { "1" };
+	size_t		 badlen[] = { 2, 0 }, oklen[] = { 1 };
+
+	buf_init(&out, 0);
+	cr_assert_eq(hashids_get(&h, "\xff", 1, NULL, 0, NULL), HASHIDS_EUTF8);
+	cr_assert_eq(hashids_get(&h, "", 0, "abcdefghijklmnop\xc0\x80", 18,
+	    NULL), HASHIDS_EUTF8);
+	cr_assert_eq(hashids_get(&h, "", 0, NULL, 0, NULL), HASHIDS_OK);
+	cr_assert_eq(hashids_encode(h, bad, badlen, 2, 0, &out), HASHIDS_EINPUT);
+	cr_assert_eq(hashids_encode(h, ok, oklen, 0, 0, &out), HASHIDS_EINPUT);
+	cr_assert_eq(hashids_encode(h, ok, oklen, 1, HASHIDS_MAX_MIN_LENGTH + 1,
+	    &out), HASHIDS_ERANGE);
+	cr_assert_eq(hashids_encode_hex(h, "12g", 3, 0, &out), HASHIDS_EINPUT);
+	cr_assert_eq(out.len, 0);
+	cr_assert_eq(hashids_decode(h, "jR\xff", 3, 0, &out), HASHIDS_INVALID);
+	cr_assert_eq(hashids_decode(h, "jR", 2, 1u << 31, &out),
+	    HASHIDS_INVALID);
+	cr_assert_eq(hashids_decode(h, "jR", 2, 0, &out), HASHIDS_OK);
+	cr_assert_str_eq(buf_cstr(&out), "1");
+	cr_assert_str_eq(hashids_strerror(HASHIDS_INVALID), "invalid hash");
+	cr_assert_str_eq(hashids_strerror(-1), "unknown error");
+	hashids_cache_clear();
+	buf_free(&out);
+}
+
+/* Big numbers: decimal in, decimal out, and hex, against uint64_t. */
+Test(bignum, roundtrip)
+{
+	struct bignum	 b;
+	struct buf	 in, out, want;
+	uint64_t	 v, got;
+	char		 tmp[32];
+	int		 iter;
+
+	seed_rng();
+	bn_init(&b);
+	buf_init(&in, 0);
+	buf_init(&out, 0);
+	buf_init(&want, 0);
+	for (iter = 0; iter < 2000; iter++) {
+		buf_reset(&in);
+		buf_reset(&out);
+		buf_reset(&want);
+		rand_number(&in, 200);
+		cr_assert_eq(bn_from_dec(&b, buf_cstr(&in), in.len), 0);
+		cr_assert_eq(bn_to_dec(&b, &out), 0);
+		canon_csv(in.data, &want);
+		cr_assert_str_eq(buf_cstr(&out), want.data, "seed %llu",
+		    (unsigned long long)seed);
+		v = rnd() >> ri(64);
+		cr_assert_eq(bn_set_u64(&b, v), 0);
+		cr_assert_eq(bn_to_u64(&b, &got), 0);
+		cr_assert_eq(got, v);
+		cr_assert_eq(bn_mod(&b, 1000003), v % 1000003);
+		buf_reset(&out);
+		bn_to_hex(&b, &out);
+		snprintf(tmp, sizeof(tmp), "%llx", (unsigned long long)v);
+		cr_assert_str_eq(buf_cstr(&out), tmp);
+	}
+	cr_assert_eq(bn_from_dec(&b, "12a", 3), -1);
+	bn_free(&b);
+	buf_free(&in);
+	buf_free(&out);
+	buf_free(&want);
+}
+
+/*
+ * U+0000 in the alphabet: number % 0 in hashids.js.  A plain number loses
+ * its separator (NaN index, undefined, dropped by join), a BigInt throws.
+ * Cases from hashids.js 2.3.0, salt "s".
+ */
+Test(api, nul_alphabet)
+{
+	static const char al[] = "\0abcdefghijklmnopqrstuvwxyzABCDEFGHIJ";
+	static const struct {
+		const char	*nums;
+		unsigned	 ml;
+		const char	*hash;
+		size_t		 hlen;
+		const char	*decoded;	/* NULL: invalid */
+	} c[] = {
+		{ "15,5", 0, "\0qtd", 4, "15,5" },
+		{ "123,5", 0, "w\0vl", 4, NULL },
+		{ "123,5,7", 0, "EAeFEue", 7, "123,5,7" },
+		{ "135,9", 0, "mqvCz", 5, "135,9" },
+		{ "123,5", 10, "pmbw\0vlj\0", 9, NULL },
+		{ "8682083963232376,5", 0, "E\0ynrxyaJdqBgE", 14, NULL },
+		{ "483774229877974829,5", 0, NULL, 0, NULL },
+		{ "283698810165756567,5", 0, NULL, 0, NULL },
+	};
+	const struct hashids *h;
+	struct buf	 out;
+	size_t		 i;
+	int		 rc;
+
+	buf_init(&out, 0);
+	cr_assert_eq(hashids_get(&h, "s", 1, al, sizeof(al) - 1, NULL),
+	    HASHIDS_OK);
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		buf_reset(&out);
+		reencode_rc(h, c[i].nums, c[i].ml, &out, &rc);
+		if (c[i].hash == NULL) {
+			cr_assert_eq(rc, HASHIDS_ETHROWS, "case %zu", i);
+			continue;
+		}
+		cr_assert_eq(rc, HASHIDS_OK, "case %zu", i);
+		cr_assert_eq(out.len, c[i].hlen, "case %zu", i);
+		cr_assert(memcmp(out.data, c[i].hash, c[i].hlen) == 0,
+		    "case %zu", i);
+		buf_reset(&out);
+		rc = hashids_decode(h, c[i].hash, c[i].hlen, c[i].ml, &out);
+		if (c[i].decoded == NULL)
+			cr_assert_eq(rc, HASHIDS_INVALID, "case %zu", i);
+		else
+			cr_assert_str_eq(buf_cstr(&out), c[i].decoded);
+	}
+	hashids_cache_clear();
+	buf_free(&out);
 }

@@ -556,8 +556,9 @@ Test(usage, many_users_in_summary)
 Test(usage, month_of_time)
 {
 	cr_assert_eq(store_month(0), 197001);
-	cr_assert_eq(store_month(1793491200), 202612);	/* 2026-11-01 + 30d */
-	cr_assert_eq(store_month(1793491199), 202611);
+	cr_assert_eq(store_month(1793491200), 202611);	/* 2026-11-01 */
+	cr_assert_eq(store_month(1793491199), 202610);
+	cr_assert_eq(store_month(1796083200), 202612);
 }
 
 /* ---- slot leases ------------------------------------------------------ */
@@ -665,7 +666,6 @@ Test(store, map_full_is_an_error)
 	cr_assert_eq(store_key_add(st, "more", NULL, NULL, t), STORE_OK,
 	    "%s", store_error(st));
 	store_close(st);
-	snprintf(u, sizeof(u), "%.20s", dbdir);
 	rm_dir();
 }
 
@@ -691,4 +691,43 @@ Test(store, plain_token_is_not_stored)
 	for (i = 0; i < 4; i++)
 		cr_assert_not(file_has(p, t[i] + 4, 16));
 	rm_dir();
+}
+
+/* Processes that each open the store after fork and write at once. */
+Test(usage, concurrent_processes_count_exactly)
+{
+	struct store		*st;
+	struct usage_cell	 c;
+	char			 err[256];
+	pid_t			 kids[4];
+	int			 i, j, status;
+
+	mktemp_dir();
+	store_close(open_store(0));	/* create it */
+	for (i = 0; i < 4; i++) {
+		if ((kids[i] = fork()) == 0) {
+			st = open_store(0);
+			c = cell("bob", 202611, "uuid", (uint32_t)i, 0);
+			for (j = 1; j <= 50; j++) {
+				c.counter = (uint64_t)j;
+				if (store_usage_apply(st, 1, &c, 1, err,
+				    sizeof(err)) == -1)
+					_exit(1);
+				/* and again: adds nothing */
+				if (store_usage_apply(st, 1, &c, 1, err,
+				    sizeof(err)) == -1)
+					_exit(1);
+			}
+			store_close(st);
+			_exit(0);
+		}
+		cr_assert_gt(kids[i], 0);
+	}
+	for (i = 0; i < 4; i++) {
+		cr_assert_eq(waitpid(kids[i], &status, 0), kids[i]);
+		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	st = open_store(0);
+	cr_assert_eq(month_total(st, "bob", 202611), 200);
+	done(st);
 }

@@ -1,0 +1,75 @@
+/*
+ * limit.h: per-key rate limits (GCRA) and monthly quotas, shared by every
+ * worker through the usage table (usage.h).
+ *
+ * Per request, with the store's read txn open (store_rd_begin):
+ *
+ *	limits_check(u, st, key.user, key.rate, key.quota, now_ns, &v);
+ *	if (!v.ok) -> answer v.status with v.message (+ Retry-After)
+ *	else status = handler(...);
+ *	limits_done(u, st, &v, type, status);
+ *	headers from v when v.has_headers;
+ *	store_rd_end(st); usage_maybe_flush(u, st, now_ms);
+ *
+ * Rate: a burst of `rate` requests, then one every 1/rate s; every
+ * request that reaches limits_check spends it, whatever its status.
+ * Quota: calls with status 200 per UTC month.  limits_check reserves one
+ * call; limits_done turns it into a counted call (200) or gives it back.
+ * A reservation whose process died (kill -9) is reclaimed by the next
+ * request that finds the quota full or no free reservation slot: at
+ * once when its pid is gone, else after LIMITS_RESV_TTL seconds.
+ */
+#ifndef IDMINT_LIMIT_H
+#define IDMINT_LIMIT_H
+
+#include <stdint.h>
+
+#include "store.h"		/* USER_MAX */
+
+struct usage;
+struct usage_quota;
+
+#define LIMITS_RESV_TTL		60	/* seconds a reservation may live */
+
+struct limit_verdict {
+	int		 ok;		/* 1: go on with the handler */
+	int		 status;	/* 200, 429, or 503 when not ok */
+	const char	*message;	/* "Rate limit exceeded",
+					   "Monthly quota exceeded", ... */
+	unsigned	 retry_after;	/* seconds, >= 1, when not ok */
+	/* RateLimit-Limit / -Remaining / -Reset (seconds); has_headers is
+	 * 0 for a key with neither rate nor quota. */
+	int		 has_headers;
+	uint64_t	 limit, remaining, reset;
+
+	/* for limits_done */
+	char		 user[USER_MAX + 1];
+	uint32_t	 month;
+	struct usage_quota *quota;	/* NULL: nothing to account */
+	int		 slot;		/* reservation slot, -1 if none */
+	uint64_t	 tag;		/* its owner tag */
+	int		 done;		/* limits_done ran */
+};
+
+/*
+ * Decide whether user may go on.  rate and quota 0 mean unlimited.
+ * Always fills *v; returns 0, or -1 when the table or the store failed
+ * (then v->status is 503 and v->message says so).
+ */
+int	 limits_check(struct usage *, struct store *, const char *user,
+	    uint32_t rate, uint64_t quota, uint64_t now_ns,
+	    struct limit_verdict *);
+/*
+ * After the handler: status 200 counts the call of type (usage_count)
+ * and spends the reservation, anything else gives it back.  A no-op when
+ * v->ok is 0 or on a second call.  Returns usage_count's result (0, 1
+ * when committed synchronously, -1 when not counted) or 0.
+ */
+int	 limits_done(struct usage *, struct store *, struct limit_verdict *,
+	    const char *type, int status);
+/* The UTC month of now_ns as yyyymm, e.g. 202611. */
+uint32_t month_of(uint64_t now_ns);
+/* Nanoseconds from now_ns to the start of the next UTC month. */
+uint64_t month_left_ns(uint64_t now_ns);
+
+#endif

@@ -1,0 +1,409 @@
+/*
+ * test_limits.c: GCRA rate limits and monthly quotas over the shared
+ * table, with injected clocks (never a sleep).
+ */
+#include "config.h"
+
+#include <sys/wait.h>
+
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "limit.h"
+#include "store.h"
+#include "usage.h"
+
+#define NS	1000000000ULL
+#define MS	1000000ULL
+
+static char	 dir[PATH_MAX], db[PATH_MAX + 8];
+static struct usage *u;
+static struct store *st;
+
+static void
+setup(void)
+{
+	char	 err[256];
+
+	snprintf(dir, sizeof(dir), "/tmp/test_limits.XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(db, sizeof(db), "%s/db", dir);
+	cr_assert_eq(usage_open(dir, &u, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_open(&st, db, 0, err, sizeof(err)), STORE_OK,
+	    "%s", err);
+}
+
+static void
+teardown(void)
+{
+	char	 cmd[PATH_MAX + 16];
+
+	store_close(st);
+	usage_close(u);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		cr_log_warn("could not remove %s", dir);
+}
+
+TestSuite(limits, .init = setup, .fini = teardown, .timeout = 60);
+
+/* Unix time of a UTC date, in ns. */
+static uint64_t
+utc(int y, int mon, int d, int h, int mi, int s)
+{
+	struct tm	 tm;
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mon - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = s;
+	return (uint64_t)timegm(&tm) * NS;
+}
+
+/* One request as the caller makes it. */
+static int
+request(const char *user, uint32_t rate, uint64_t quota, uint64_t now,
+    int status, struct limit_verdict *v)
+{
+	cr_assert_eq(store_rd_begin(st), STORE_OK);
+	cr_assert_eq(limits_check(u, st, user, rate, quota, now, v), 0,
+	    "%s", v->message);
+	if (v->ok)
+		cr_assert_geq(limits_done(u, st, v, "uuid", status), 0);
+	store_rd_end(st);
+	return v->ok;
+}
+
+Test(limits, month_of_and_month_left)
+{
+	uint64_t	 dec1 = utc(2026, 12, 1, 0, 0, 0);
+
+	cr_assert_eq(month_of(dec1 - MS), 202611);
+	cr_assert_eq(month_of(dec1), 202612);
+	cr_assert_eq(month_of(utc(2027, 1, 1, 0, 0, 0) - 1), 202612);
+	cr_assert_eq(month_of(utc(2027, 1, 1, 0, 0, 0)), 202701);
+	cr_assert_eq(month_of(0), 197001);
+	cr_assert_eq(month_of(utc(2000, 2, 29, 12, 0, 0)), 200002);
+	cr_assert_eq(month_of(utc(2100, 3, 1, 0, 0, 0) - 1), 210002);
+	cr_assert_eq(month_left_ns(dec1 - MS), MS);
+	cr_assert_eq(month_left_ns(dec1), 31 * 86400 * NS);
+	cr_assert_eq(month_left_ns(utc(2024, 2, 1, 0, 0, 0)), 29 * 86400 * NS);
+	cr_assert_eq(month_of(dec1 - MS), store_month((time_t)(dec1 / NS - 1)));
+}
+
+Test(limits, gcra_burst_then_spaced)
+{
+	struct limit_verdict v;
+	uint64_t	 t = utc(2026, 11, 10, 12, 0, 0);
+	int		 i;
+
+	cr_assert(request("alice", 2, 0, t, 200, &v));
+	cr_assert_eq(v.has_headers, 1);
+	cr_assert_eq(v.limit, 2);
+	cr_assert_eq(v.remaining, 1);
+	cr_assert_eq(v.reset, 1);
+	cr_assert(request("alice", 2, 0, t, 200, &v));
+	cr_assert_eq(v.remaining, 0);
+	cr_assert(!request("alice", 2, 0, t, 200, &v));
+	cr_assert_eq(v.status, 429);
+	cr_assert_str_eq(v.message, "Rate limit exceeded");
+	cr_assert_geq(v.retry_after, 1);
+	cr_assert_eq(v.remaining, 0);
+	cr_assert_eq(v.has_headers, 1);
+	cr_assert(!request("alice", 2, 0, t + 499 * MS, 200, &v));
+	cr_assert(request("alice", 2, 0, t + 500 * MS, 200, &v));
+	cr_assert(!request("alice", 2, 0, t + 500 * MS, 200, &v));
+	/* Paced at exactly 2/s, never refused. */
+	for (i = 1; i <= 100; i++)
+		cr_assert(request("alice", 2, 0, t + 500 * MS + i * 500 * MS,
+		    200, &v), "at %d", i);
+	/* Other keys have their own budget. */
+	cr_assert(request("bob", 2, 0, t, 200, &v));
+	/* A request that fails in the handler spends rate too. */
+	cr_assert(request("carol", 1, 0, t, 400, &v));
+	cr_assert(!request("carol", 1, 0, t, 200, &v));
+	cr_assert_eq(v.retry_after, 1);
+}
+
+Test(limits, gcra_idle_key_gets_full_burst_back)
+{
+	struct limit_verdict v;
+	uint64_t	 t = utc(2026, 11, 10, 12, 0, 0);
+	int		 i;
+
+	for (i = 0; i < 10; i++)
+		cr_assert(request("alice", 10, 0, t, 200, &v));
+	cr_assert(!request("alice", 10, 0, t, 200, &v));
+	for (i = 0; i < 10; i++)
+		cr_assert(request("alice", 10, 0, t + NS, 200, &v));
+	cr_assert(!request("alice", 10, 0, t + NS, 200, &v));
+	cr_assert_eq(v.reset, 1);
+	cr_assert(request("alice", 10, 0, t + 60 * NS, 200, &v));
+	cr_assert_eq(v.remaining, 9);
+}
+
+Test(limits, unlimited_always_allowed_without_headers)
+{
+	struct limit_verdict v;
+	uint64_t	 t = utc(2026, 11, 10, 12, 0, 0);
+	int		 i;
+
+	for (i = 0; i < 1000; i++) {
+		cr_assert(request("alice", 0, 0, t, 200, &v));
+		cr_assert_eq(v.has_headers, 0);
+	}
+	cr_assert_eq(usage_pending(u, "alice", 202611), 1000);
+}
+
+/* Children fire at one injected instant: the burst is shared. */
+Test(limits, gcra_shared_across_processes)
+{
+	uint64_t	 t = utc(2026, 11, 10, 12, 0, 0);
+	int		 fds[2], i, j, ok = 0, status;
+	char		 c;
+	pid_t		 pid[4];
+
+	cr_assert_eq(pipe(fds), 0);
+	for (i = 0; i < 4; i++) {
+		if ((pid[i] = fork()) == 0) {
+			struct limit_verdict v;
+			struct usage	*cu;
+			struct store	*cst;
+			char		 err[256];
+
+			close(fds[0]);
+			if (usage_open(dir, &cu, err, sizeof(err)) != 0 ||
+			    store_open(&cst, db, 0, err, sizeof(err)) != 0)
+				_exit(2);
+			for (j = 0; j < 5; j++) {
+				store_rd_begin(cst);
+				limits_check(cu, cst, "alice", 2, 0, t, &v);
+				c = v.ok ? '1' : '0';
+				limits_done(cu, cst, &v, "uuid", 200);
+				store_rd_end(cst);
+				if (write(fds[1], &c, 1) != 1)
+					_exit(3);
+			}
+			_exit(0);
+		}
+	}
+	close(fds[1]);
+	while (read(fds[0], &c, 1) == 1)
+		ok += c == '1';
+	close(fds[0]);
+	for (i = 0; i < 4; i++) {
+		cr_assert_eq(waitpid(pid[i], &status, 0), pid[i]);
+		cr_assert_eq(status, 0);
+	}
+	cr_assert_eq(ok, 2);
+}
+
+/* Four processes race for a quota of 5, for 10 keys one after the
+ * other, flushing as they go: exactly five 200s each, and the store
+ * agrees after a flush. */
+#define RACE_KEYS	10
+Test(limits, quota_exact_under_race)
+{
+	uint64_t	 t = utc(2026, 11, 10, 12, 0, 0), n;
+	int		 fds[2], i, k, round, ok[RACE_KEYS] = { 0 }, status;
+	char		 c, err[256], user[32];
+	pid_t		 pid[4];
+
+	cr_assert_eq(pipe(fds), 0);
+	for (i = 0; i < 4; i++) {
+		if ((pid[i] = fork()) == 0) {
+			struct limit_verdict v;
+			struct usage	*cu;
+			struct store	*cst;
+
+			close(fds[0]);
+			if (usage_open(dir, &cu, err, sizeof(err)) != 0 ||
+			    store_open(&cst, db, 0, err, sizeof(err)) != 0)
+				_exit(2);
+			usage_set_flush_ms(cu, 0);
+			for (k = 0; k < RACE_KEYS; k++)
+			for (round = 0; round < 20; round++) {
+				snprintf(user, sizeof(user), "racer%d", k);
+				store_rd_begin(cst);
+				if (limits_check(cu, cst, user, 0, 5, t,
+				    &v) != 0)
+					_exit(4);
+				c = v.ok ? (char)('A' + k) : '-';
+				limits_done(cu, cst, &v, "uuid", 200);
+				store_rd_end(cst);
+				(void)usage_maybe_flush(cu, cst,
+				    t / MS + (uint64_t)round);
+				if (write(fds[1], &c, 1) != 1)
+					_exit(3);
+			}
+			_exit(0);
+		}
+	}
+	close(fds[1]);
+	while (read(fds[0], &c, 1) == 1)
+		if (c != '-')
+			ok[c - 'A']++;
+	close(fds[0]);
+	for (i = 0; i < 4; i++) {
+		cr_assert_eq(waitpid(pid[i], &status, 0), pid[i]);
+		cr_assert_eq(status, 0);
+	}
+	cr_assert_eq(usage_flush(u, st, err, sizeof(err)), 0, "%s", err);
+	for (k = 0; k < RACE_KEYS; k++) {
+		snprintf(user, sizeof(user), "racer%d", k);
+		cr_assert_eq(ok[k], 5, "%s: %d", user, ok[k]);
+		cr_assert_eq(store_usage_month(st, user, 202611, &n), 0);
+		cr_assert_eq(n, 5, "%s: %llu", user, (unsigned long long)n);
+	}
+}
+
+Test(limits, quota_refusal_and_cancel)
+{
+	struct limit_verdict v;
+	uint64_t	 t = utc(2026, 11, 10, 12, 0, 0);
+
+	cr_assert(request("alice", 0, 2, t, 400, &v));	/* cancelled */
+	cr_assert(request("alice", 0, 2, t, 500, &v));	/* cancelled */
+	cr_assert(request("alice", 0, 2, t, 200, &v));
+	cr_assert_eq(v.has_headers, 1);
+	cr_assert_eq(v.limit, 2);
+	cr_assert_eq(v.remaining, 1);
+	cr_assert(request("alice", 0, 2, t, 200, &v));
+	cr_assert_eq(v.remaining, 0);
+	cr_assert(!request("alice", 0, 2, t, 200, &v));
+	cr_assert_eq(v.status, 429);
+	cr_assert_str_eq(v.message, "Monthly quota exceeded");
+	cr_assert_eq(v.retry_after, (unsigned)(month_left_ns(t) / NS));
+	cr_assert_eq(v.reset, month_left_ns(t) / NS);
+	/* A plan change takes effect at once. */
+	cr_assert(request("alice", 0, 3, t, 200, &v));
+	cr_assert(!request("alice", 0, 3, t, 200, &v));
+	cr_assert(request("alice", 0, 0, t, 200, &v));
+	cr_assert_eq(usage_pending(u, "alice", 202611), 4);
+}
+
+Test(limits, quota_resets_at_the_month_boundary)
+{
+	struct limit_verdict v;
+	uint64_t	 dec1 = utc(2026, 12, 1, 0, 0, 0);
+
+	cr_assert(request("alice", 0, 2, dec1 - MS, 200, &v));
+	cr_assert(request("alice", 0, 2, dec1 - MS, 200, &v));
+	cr_assert(!request("alice", 0, 2, dec1 - MS, 200, &v));
+	cr_assert_eq(v.retry_after, 1);
+	cr_assert(request("alice", 0, 2, dec1, 200, &v));
+	cr_assert_eq(v.reset, 31 * 86400);
+	cr_assert_eq(usage_pending(u, "alice", 202611), 2);
+	cr_assert_eq(usage_pending(u, "alice", 202612), 1);
+}
+
+/* Rate and quota together: the nearer limit is the one in the headers. */
+Test(limits, headers_show_the_nearer_limit)
+{
+	struct limit_verdict v;
+	uint64_t	 t = utc(2026, 11, 10, 12, 0, 0);
+
+	cr_assert(request("alice", 10, 1000, t, 200, &v));
+	cr_assert_eq(v.limit, 10);
+	cr_assert_eq(v.remaining, 9);
+	cr_assert(request("bob", 10, 3, t, 200, &v));
+	cr_assert_eq(v.limit, 3);
+	cr_assert_eq(v.remaining, 2);
+	cr_assert_eq(v.reset, month_left_ns(t) / NS);
+}
+
+/* Calls counted before (in the store, under another table generation)
+ * count against the quota. */
+Test(limits, quota_starts_from_the_store)
+{
+	struct limit_verdict v;
+	uint64_t	 t = utc(2026, 11, 10, 12, 0, 0);
+	char		 err[256], path[PATH_MAX + 16];
+	int		 i;
+
+	for (i = 0; i < 3; i++)
+		cr_assert_eq(usage_count(u, st, "alice", 202611, "uuid"), 0);
+	cr_assert_eq(usage_flush(u, st, err, sizeof(err)), 0, "%s", err);
+	usage_close(u);
+	snprintf(path, sizeof(path), "%s/%s", dir, USAGE_FILE);
+	cr_assert_eq(unlink(path), 0);
+	cr_assert_eq(usage_open(dir, &u, err, sizeof(err)), 0, "%s", err);
+	cr_assert(request("alice", 0, 4, t, 200, &v));
+	cr_assert_eq(v.remaining, 0);
+	cr_assert(!request("alice", 0, 4, t, 200, &v));
+	/* Unflushed calls count too. */
+	cr_assert_eq(usage_count(u, st, "bob", 202611, "uuid"), 0);
+	cr_assert(request("bob", 0, 2, t, 200, &v));
+	cr_assert(!request("bob", 0, 2, t, 200, &v));
+}
+
+/* A process killed between reserve and done leaks a reservation: the
+ * next request that finds the quota full gives it back, since the pid
+ * is gone. */
+Test(limits, leaked_reservation_of_a_dead_process_is_reaped)
+{
+	struct limit_verdict v;
+	uint64_t	 t = utc(2026, 11, 10, 12, 0, 0);
+	int		 status;
+	pid_t		 pid;
+
+	if ((pid = fork()) == 0) {
+		struct limit_verdict cv;
+		struct usage	*cu;
+		struct store	*cst;
+		char		 err[256];
+
+		if (usage_open(dir, &cu, err, sizeof(err)) != 0 ||
+		    store_open(&cst, db, 0, err, sizeof(err)) != 0)
+			_exit(2);
+		store_rd_begin(cst);
+		if (limits_check(cu, cst, "alice", 0, 1, t, &cv) != 0 ||
+		    !cv.ok)
+			_exit(3);
+		kill(getpid(), SIGKILL);
+		_exit(4);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFSIGNALED(status), "status %d", status);
+	cr_assert(request("alice", 0, 1, t, 200, &v));
+	cr_assert(!request("alice", 0, 1, t, 200, &v));
+}
+
+/* One held by a live process expires after LIMITS_RESV_TTL seconds. */
+Test(limits, stale_reservation_expires)
+{
+	struct limit_verdict v, held;
+	uint64_t	 t = utc(2026, 11, 10, 12, 0, 0);
+
+	cr_assert_eq(store_rd_begin(st), STORE_OK);
+	cr_assert_eq(limits_check(u, st, "alice", 0, 1, t, &held), 0);
+	cr_assert(held.ok);
+	store_rd_end(st);
+	cr_assert(!request("alice", 0, 1, t + 30 * NS, 200, &v));
+	cr_assert(request("alice", 0, 1,
+	    t + (LIMITS_RESV_TTL + 1) * NS, 200, &v));
+	/* The late holder's call still counts, once. */
+	cr_assert_eq(limits_done(u, st, &held, "uuid", 200), 0);
+	cr_assert_eq(limits_done(u, st, &held, "uuid", 200), 0);
+	cr_assert_eq(usage_pending(u, "alice", 202611), 2);
+}
+
+Test(limits, bad_user_is_503_not_a_crash)
+{
+	struct limit_verdict v;
+
+	cr_assert_eq(limits_check(u, st, "", 1, 1, NS, &v), -1);
+	cr_assert_eq(v.ok, 0);
+	cr_assert_eq(v.status, 503);
+	cr_assert_eq(limits_done(u, st, &v, "uuid", 200), 0);
+}

@@ -1,0 +1,434 @@
+/*
+ * test_usage.c: the shared counter table and its flush into the store.
+ */
+#include "config.h"
+
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <sodium.h>
+
+#include "store.h"
+#include "usage.h"
+
+#define MONTH	202611u
+
+static char	 dir[PATH_MAX], db[PATH_MAX + 8];
+
+static void
+mkdirs(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/test_usage.XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(db, sizeof(db), "%s/db", dir);
+}
+
+static void
+rmdirs(void)
+{
+	char	 cmd[PATH_MAX + 16];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		cr_log_warn("could not remove %s", dir);
+}
+
+TestSuite(usage, .init = mkdirs, .fini = rmdirs, .timeout = 120);
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static struct usage *
+uopen(void)
+{
+	struct usage	*u;
+	char		 err[256];
+
+	cr_assert_eq(usage_open(dir, &u, err, sizeof(err)), 0, "%s", err);
+	return u;
+}
+
+static struct store *
+sopen(void)
+{
+	struct store	*st;
+	char		 err[256];
+
+	cr_assert_eq(store_open(&st, db, 0, err, sizeof(err)), STORE_OK,
+	    "%s", err);
+	return st;
+}
+
+static uint64_t
+durable(const char *user, uint32_t month)
+{
+	struct store	*st = sopen();
+	uint64_t	 n;
+
+	cr_assert_eq(store_usage_month(st, user, month, &n), 0);
+	store_close(st);
+	return n;
+}
+
+static void
+flush_all(void)
+{
+	struct usage	*u = uopen();
+	struct store	*st = sopen();
+	char		 err[256];
+
+	cr_assert_eq(usage_flush(u, st, err, sizeof(err)), 0, "%s", err);
+	store_close(st);
+	usage_close(u);
+}
+
+Test(usage, creates_file_0600_and_keeps_generation)
+{
+	struct usage	*u;
+	struct usage_stats s1, s2;
+	struct stat	 sb;
+	char		 path[PATH_MAX + 16];
+
+	u = uopen();
+	usage_stats(u, &s1);
+	usage_close(u);
+	snprintf(path, sizeof(path), "%s/%s", dir, USAGE_FILE);
+	cr_assert_eq(stat(path, &sb), 0);
+	cr_assert_eq(sb.st_mode & 0777, 0600);
+	cr_assert_neq(s1.generation, 0);
+	u = uopen();
+	usage_stats(u, &s2);
+	usage_close(u);
+	cr_assert_eq(s1.generation, s2.generation);
+}
+
+Test(usage, count_flush_pending_and_no_double_count)
+{
+	struct usage	*u = uopen();
+	struct store	*st = sopen();
+	char		 err[256];
+	int		 i;
+
+	for (i = 0; i < 3; i++)
+		cr_assert_eq(usage_count(u, st, "alice", MONTH, "uuid"), 0);
+	cr_assert_eq(usage_count(u, st, "alice", MONTH, "nanoid"), 0);
+	cr_assert_eq(usage_count(u, st, "alice", MONTH + 1, "uuid"), 0);
+	cr_assert_eq(usage_count(u, st, "bob", MONTH, "uuid"), 0);
+	cr_assert_eq(usage_pending(u, "alice", MONTH), 4);
+	cr_assert_eq(usage_pending(u, "alice", MONTH + 1), 1);
+	cr_assert_eq(usage_pending(u, "carol", MONTH), 0);
+	cr_assert_eq(usage_flush(u, st, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(usage_pending(u, "alice", MONTH), 0);
+	cr_assert_eq(usage_flush(u, st, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(usage_count(u, st, "alice", MONTH, "uuid"), 0);
+	cr_assert_eq(usage_flush(u, st, err, sizeof(err)), 0, "%s", err);
+	store_close(st);
+	usage_close(u);
+	cr_assert_eq(durable("alice", MONTH), 5);
+	cr_assert_eq(durable("alice", MONTH + 1), 1);
+	cr_assert_eq(durable("bob", MONTH), 1);
+}
+
+Test(usage, bad_names_refused)
+{
+	struct usage	*u = uopen();
+	char		 big[USER_MAX + 2];
+
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	cr_assert_eq(usage_count(u, NULL, "", MONTH, "uuid"), -1);
+	cr_assert_eq(usage_count(u, NULL, big, MONTH, "uuid"), -1);
+	cr_assert_eq(usage_count(u, NULL, "a", MONTH, "sixteen-chars-xx"), -1);
+	usage_close(u);
+}
+
+Test(usage, maybe_flush_at_most_every_flush_ms)
+{
+	struct usage	*u = uopen();
+	struct store	*st = sopen();
+	uint64_t	 t = 1790000000000ULL;
+
+	usage_set_flush_ms(u, 1000);
+	cr_assert_eq(usage_count(u, st, "alice", MONTH, "uuid"), 0);
+	cr_assert_eq(usage_maybe_flush(u, st, t), 1);
+	cr_assert_eq(usage_count(u, st, "alice", MONTH, "uuid"), 0);
+	cr_assert_eq(usage_maybe_flush(u, st, t + 999), 0);
+	cr_assert_eq(usage_pending(u, "alice", MONTH), 1);
+	cr_assert_eq(usage_maybe_flush(u, st, t + 1000), 1);
+	cr_assert_eq(usage_pending(u, "alice", MONTH), 0);
+	/* A clock set back a long way does not stop flushing. */
+	cr_assert_eq(usage_count(u, st, "alice", MONTH, "uuid"), 0);
+	cr_assert_eq(usage_maybe_flush(u, st, t - 100000), 1);
+	store_close(st);
+	usage_close(u);
+	cr_assert_eq(durable("alice", MONTH), 3);
+}
+
+/* The same count over 4 processes, each flushing as it goes. */
+Test(usage, four_processes_count_exactly)
+{
+	pid_t		 pid[4];
+	int		 i, j, status;
+
+	for (i = 0; i < 4; i++) {
+		if ((pid[i] = fork()) == 0) {
+			struct usage	*u;
+			struct store	*st;
+			char		 err[256];
+
+			if (usage_open(dir, &u, err, sizeof(err)) != 0 ||
+			    store_open(&st, db, 0, err, sizeof(err)) != 0)
+				_exit(2);
+			usage_set_flush_ms(u, 1);
+			for (j = 0; j < 50000; j++) {
+				if (usage_count(u, st, "alice", MONTH,
+				    "uuid") != 0)
+					_exit(3);
+				if (usage_maybe_flush(u, st, now_ms()) == -1)
+					_exit(4);
+			}
+			store_close(st);
+			usage_close(u);
+			_exit(0);
+		}
+		cr_assert_gt(pid[i], 0);
+	}
+	for (i = 0; i < 4; i++) {
+		cr_assert_eq(waitpid(pid[i], &status, 0), pid[i]);
+		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		    "child %d: status %d", i, status);
+	}
+	flush_all();
+	cr_assert_eq(durable("alice", MONTH), 200000);
+}
+
+/*
+ * Children count and flush (every ms, so many die inside a flush) until
+ * killed with SIGKILL at random moments.  Each child publishes how many
+ * usage_count calls returned, after each one; a child killed between
+ * the add and the publish has one call in the table it did not report,
+ * so the table holds between sum(reported) and sum(reported) + kills.
+ */
+Test(usage, kill_9_loses_nothing)
+{
+	_Atomic uint64_t *rep;
+	uint64_t	 sum = 0, got;
+	int		 round, i, kills = 0, status;
+	pid_t		 pid[4];
+
+	rep = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED |
+	    MAP_ANONYMOUS, -1, 0);
+	cr_assert_neq(rep, MAP_FAILED);
+	for (round = 0; round < 6; round++) {
+		for (i = 0; i < 4; i++) {
+			atomic_store(&rep[i], 0);
+			if ((pid[i] = fork()) == 0) {
+				struct usage	*u;
+				struct store	*st;
+				char		 err[256];
+				uint64_t	 n = 0;
+
+				if (usage_open(dir, &u, err, sizeof(err)) ||
+				    store_open(&st, db, 0, err, sizeof(err)))
+					_exit(2);
+				usage_set_flush_ms(u, 1);
+				for (;;) {
+					if (usage_count(u, st, "alice", MONTH,
+					    i & 1 ? "uuid" : "nanoid") == 0)
+						atomic_store(&rep[i], ++n);
+					(void)usage_maybe_flush(u, st,
+					    now_ms());
+				}
+			}
+			cr_assert_gt(pid[i], 0);
+		}
+		for (i = 0; i < 4; i++) {
+			usleep(2000 + randombytes_uniform(30000));
+			kill(pid[i], SIGKILL);
+		}
+		for (i = 0; i < 4; i++) {
+			cr_assert_eq(waitpid(pid[i], &status, 0), pid[i]);
+			cr_assert(WIFSIGNALED(status) &&
+			    WTERMSIG(status) == SIGKILL, "child %d", i);
+			sum += atomic_load(&rep[i]);
+			kills++;
+		}
+	}
+	flush_all();		/* also: no lock was left held */
+	got = durable("alice", MONTH);
+	{
+		struct usage	*u = uopen();
+		struct usage_stats s;
+
+		usage_stats(u, &s);
+		usage_close(u);
+		cr_log_info("kill -9: %d kills, %llu flushes, reported %llu, "
+		    "durable %llu", kills, (unsigned long long)s.flushes,
+		    (unsigned long long)sum, (unsigned long long)got);
+	}
+	cr_assert_geq(got, sum);
+	cr_assert_leq(got, sum + (uint64_t)kills);
+	cr_assert_gt(sum, 0);
+}
+
+static void
+corrupt(const char *what)
+{
+	char	 path[PATH_MAX + 16];
+	int	 fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, USAGE_FILE);
+	cr_assert((fd = open(path, O_RDWR)) != -1);
+	if (strcmp(what, "short") == 0)
+		cr_assert_eq(ftruncate(fd, 100), 0);
+	else if (strcmp(what, "long") == 0)
+		cr_assert_eq(ftruncate(fd, 1 << 24), 0);
+	else if (strcmp(what, "empty") == 0)
+		cr_assert_eq(ftruncate(fd, 0), 0);
+	else
+		cr_assert_eq(pwrite(fd, "garbage!garbage!", 16, 0), 16);
+	close(fd);
+}
+
+Test(usage, bad_file_is_recreated)
+{
+	static const char *how[] = { "short", "long", "empty", "magic" };
+	struct usage	*u;
+	struct usage_stats s;
+	uint64_t	 gen;
+	size_t		 i;
+
+	u = uopen();
+	usage_stats(u, &s);
+	usage_close(u);
+	for (i = 0; i < sizeof(how) / sizeof(how[0]); i++) {
+		gen = s.generation;
+		corrupt(how[i]);
+		u = uopen();
+		usage_stats(u, &s);
+		cr_assert_neq(s.generation, gen, "%s", how[i]);
+		cr_assert_eq(usage_count(u, NULL, "alice", MONTH, "uuid"), 0);
+		cr_assert_eq(usage_pending(u, "alice", MONTH), 1);
+		usage_close(u);
+	}
+}
+
+/* Processes opening at once (a fresh dir, then a bad file) agree on one
+ * table. */
+Test(usage, racing_opens_agree)
+{
+	int		 fds[2], round, i, status;
+	uint64_t	 g[8];
+	pid_t		 pid[8];
+
+	for (round = 0; round < 2; round++) {
+		if (round == 1)
+			corrupt("magic");
+		cr_assert_eq(pipe(fds), 0);
+		for (i = 0; i < 8; i++) {
+			if ((pid[i] = fork()) == 0) {
+				struct usage	*u;
+				struct usage_stats s;
+				char		 err[256];
+
+				close(fds[0]);
+				if (usage_open(dir, &u, err, sizeof(err)) != 0)
+					_exit(2);
+				usage_stats(u, &s);
+				if (write(fds[1], &s.generation, 8) != 8)
+					_exit(3);
+				_exit(0);
+			}
+		}
+		close(fds[1]);
+		for (i = 0; i < 8; i++) {
+			cr_assert_eq(read(fds[0], &g[i], 8), 8);
+			cr_assert_eq(g[i], g[0]);
+		}
+		close(fds[0]);
+		for (i = 0; i < 8; i++) {
+			cr_assert_eq(waitpid(pid[i], &status, 0), pid[i]);
+			cr_assert_eq(status, 0);
+		}
+	}
+}
+
+/* Old months are reclaimed once flushed; a reused cell goes on counting
+ * from its mark, so nothing is counted twice or lost. */
+Test(usage, old_months_reclaimed)
+{
+	struct usage	*u = uopen();
+	struct store	*st = sopen();
+	struct usage_stats s1, s2;
+	uint64_t	 apr = 1585699200000ULL;	/* 2020-04-01 UTC */
+	int		 i;
+
+	for (i = 0; i < 5; i++)
+		cr_assert_eq(usage_count(u, st, "alice", 202001, "uuid"), 0);
+	cr_assert_eq(usage_count(u, st, "alice", 202003, "uuid"), 0);
+	usage_stats(u, &s1);
+	cr_assert_eq(usage_maybe_flush(u, st, apr), 1);
+	/* 202001 is a tomb now; counting it again reuses a cell. */
+	for (i = 0; i < 2; i++)
+		cr_assert_eq(usage_count(u, st, "alice", 202001, "uuid"), 0);
+	cr_assert_eq(usage_count(u, st, "bob", 202001, "uuid"), 0);
+	usage_stats(u, &s2);
+	cr_assert_leq(s2.count_used, s1.count_used + 1);
+	cr_assert_eq(usage_pending(u, "alice", 202001), 2);
+	cr_assert_eq(usage_maybe_flush(u, st, apr + 5000), 1);
+	store_close(st);
+	usage_close(u);
+	cr_assert_eq(durable("alice", 202001), 7);
+	cr_assert_eq(durable("bob", 202001), 1);
+	cr_assert_eq(durable("alice", 202003), 1);
+}
+
+/* A full table commits the call to the store at once; without a store
+ * the call is reported lost, never a crash. */
+Test(usage, full_table_falls_back_to_the_store, .timeout = 300)
+{
+	struct usage	*u = uopen();
+	struct store	*st = sopen();
+	struct usage_stats s;
+	char		 user[32], err[256];
+	int		 i, rc;
+
+	for (i = 0, rc = 0; rc == 0; i++) {
+		snprintf(user, sizeof(user), "u%d", i);
+		rc = usage_count(u, st, user, MONTH, "uuid");
+	}
+	cr_assert_eq(rc, 1, "%s", usage_error(u));
+	usage_stats(u, &s);
+	cr_assert_eq(s.count_used, USAGE_COUNT_CELLS / 8 * 7);
+	cr_assert_eq(s.overflows, 1);
+	cr_assert_eq(usage_count(u, st, user, MONTH, "uuid"), 1);
+	cr_assert_eq(usage_count(u, NULL, user, MONTH, "uuid"), -1);
+	usage_stats(u, &s);
+	cr_assert_eq(s.lost, 1);
+	/* Known keys still count in the table. */
+	cr_assert_eq(usage_count(u, st, "u0", MONTH, "uuid"), 0);
+	cr_assert_eq(usage_flush(u, st, err, sizeof(err)), 0, "%s", err);
+	store_close(st);
+	usage_close(u);
+	cr_assert_eq(durable(user, MONTH), 2);
+	cr_assert_eq(durable("u0", MONTH), 2);
+}
