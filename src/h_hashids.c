@@ -297,7 +297,10 @@ route(struct ctx *x, struct hreq *hr)
 		return bad(x, "too many query parameters");
 	if (hr->q.dup) {
 		buf_reset(&x->errbuf);
-		buf_adds(&x->errbuf, "a query parameter is given more than once");
+		buf_adds(&x->errbuf, "parameter ");
+		buf_add(&x->errbuf, hr->q.dupp->name, hr->q.dupp->nlen < 64 ?
+		    hr->q.dupp->nlen : 64);
+		buf_adds(&x->errbuf, " is given more than once");
 		return bad(x, buf_cstr(&x->errbuf));
 	}
 	x->count_type = routes[x->rt].name;

@@ -208,6 +208,7 @@ qlist_parse(struct qlist *q, const char *s, size_t len)
 
 	q->n = 0;
 	q->dup = q->overflow = 0;
+	q->dupp = NULL;
 	buf_reset(&q->store);
 	if (buf_reserve(&q->store, 3 * len + 2) == -1)
 		return -1;
@@ -232,8 +233,10 @@ qlist_parse(struct qlist *q, const char *s, size_t len)
 		p->vlen = eq < i ? pct_decode(o, s + eq + 1, i - eq - 1) : 0;
 		o += p->vlen;
 		*o++ = '\0';
-		if (qlist_getn(q, p->name, p->nlen) != NULL)
+		if (!q->dup && qlist_getn(q, p->name, p->nlen) != NULL) {
 			q->dup = 1;
+			q->dupp = p;
+		}
 		q->n++;
 	}
 	return 0;

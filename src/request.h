@@ -49,6 +49,7 @@ struct qlist {
 	struct qparam	 p[QPARAM_MAX];
 	size_t		 n;
 	int		 dup;		/* a name appeared twice */
+	const struct qparam *dupp;	/* the first name that did */
 	int		 overflow;	/* more than QPARAM_MAX pairs */
 	struct buf	 store;		/* decoded bytes live here */
 };

@@ -56,7 +56,8 @@ struct store {
 	MDB_dbi		 keys, tokens, usage, marks, workers, meta;
 	MDB_txn		*rtxn;		/* the one reused read txn */
 	int		 rd_active;
-	unsigned char	 dummy[TOKEN_HASH_LEN];	/* for unknown users */
+	unsigned char	 dummy[REC_MAX];	/* record for unknown users */
+	size_t		 dummy_len;
 	char		*path;
 	char		 err[1024];
 };
@@ -403,6 +404,23 @@ make_dir(const char *dir, char *err, size_t errlen)
 	return STORE_OK;
 }
 
+static size_t	 rec_encode(const struct key *, unsigned char *);
+
+/* What an unknown user is compared against: a suspended key with a
+ * random hash (random per process, so no token can match it). */
+static void
+make_dummy(struct store *st)
+{
+	struct key	 k;
+
+	memset(&k, 0, sizeof(k));
+	snprintf(k.user, sizeof(k.user), "dummy");
+	snprintf(k.plan, sizeof(k.plan), "unlimited");
+	k.status = KEY_SUSPENDED;
+	randombytes_buf(k.hash, sizeof(k.hash));
+	st->dummy_len = rec_encode(&k, st->dummy);
+}
+
 enum store_rc
 store_open(struct store **out, const char *dir, size_t mapsize,
     char *err, size_t errlen)
@@ -427,7 +445,6 @@ store_open(struct store **out, const char *dir, size_t mapsize,
 		snprintf(err, errlen, "out of memory");
 		return STORE_ERROR;
 	}
-	randombytes_buf(st->dummy, sizeof(st->dummy));
 	if ((rc = mdb_env_create(&st->env)) != 0) {
 		free(st->path);
 		free(st);
@@ -446,6 +463,7 @@ store_open(struct store **out, const char *dir, size_t mapsize,
 	mdb_reader_check(st->env, &dead);
 	if ((r = open_dbs(st)) != STORE_OK)
 		goto fail;
+	make_dummy(st);
 	*out = st;
 	return STORE_OK;
 fail:
@@ -678,10 +696,11 @@ store_auth_user(struct store *st, const char *user, size_t ulen,
 		return r;
 	found = r == STORE_OK;
 	if (!found) {
-		/* Same comparison as for a real key; the dummy is random
-		 * per process, so nothing can match it. */
-		memcpy(out->hash, st->dummy, TOKEN_HASH_LEN);
-		out->status = KEY_SUSPENDED;
+		/* The work a found key costs: decode a record, compare. */
+		MDB_val	 dk = { 5, (void *)"dummy" };
+		MDB_val	 dv = { st->dummy_len, st->dummy };
+
+		rec_decode(st, &dk, &dv, out);
 	}
 	match = sodium_memcmp(h, out->hash, TOKEN_HASH_LEN) == 0;
 	active = out->status == KEY_ACTIVE;

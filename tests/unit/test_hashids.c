@@ -704,7 +704,7 @@ out:
 }
 
 static void
-hex_one(const struct hashids *h)
+hex_one(const struct hashids *h, int nul)
 {
 	static const char digits[] = "0123456789abcdefABCDEF";
 	struct buf x, hash, out;
@@ -718,13 +718,18 @@ hex_one(const struct hashids *h)
 		buf_addc(&x, digits[ri(22)]);
 	cr_assert_eq(hashids_encode_hex(h, x.data, x.len, ml, &hash),
 	    HASHIDS_OK);
-	cr_assert_eq(hashids_decode_hex(h, hash.data, hash.len, ml, &out),
-	    HASHIDS_OK, "seed %llu", (unsigned long long)seed);
+	if (hashids_decode_hex(h, hash.data, hash.len, ml, &out) != HASHIDS_OK) {
+		/* A dropped separator, as in roundtrip_one(). */
+		cr_assert(nul, "seed %llu: %s invalid", (unsigned long long)seed,
+		    hash.data);
+		goto out;
+	}
 	for (i = 0; i < n; i++)
 		if (x.data[i] >= 'A' && x.data[i] <= 'F')
 			x.data[i] = (char)(x.data[i] - 'A' + 'a');
 	cr_assert_str_eq(buf_cstr(&out), x.data, "seed %llu",
 	    (unsigned long long)seed);
+out:
 	buf_free(&x);
 	buf_free(&hash);
 	buf_free(&out);
@@ -758,7 +763,7 @@ Test(property, roundtrip)
 		for (k = 0; k < 5; k++)
 			roundtrip_one(h, &alpha, has);
 		for (k = 0; k < 2; k++)
-			hex_one(h);
+			hex_one(h, has && memchr(alpha.data, '\0', alpha.len));
 		hashids_free(h);
 	}
 	buf_free(&salt);

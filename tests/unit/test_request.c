@@ -179,6 +179,7 @@ Test(request, duplicate_and_overflow)
 	qlist_init(&q);
 	cr_assert_eq(qlist_parse(&q, "a=1&b=2&a=3", 11), 0);
 	cr_assert_eq(q.dup, 1);
+	cr_assert_str_eq(q.dupp->name, "a");
 	/* %61 is 'a': duplicates are found after decoding. */
 	cr_assert_eq(qlist_parse(&q, "a=1&%61=2", 9), 0);
 	cr_assert_eq(q.dup, 1);
