@@ -209,17 +209,23 @@ cv_at(const struct cpvec *c, size_t i)
 static void
 shuffle(uint32_t *a, size_t n, const uint32_t *key, size_t klen)
 {
-	uint64_t p = 0, c;
+	uint64_t p = 0, c, x;
 	size_t	 i, j, v;
 	uint32_t t;
 
 	if (klen == 0 || n < 2)
 		return;
 	for (i = n - 1, v = 0; i > 0; i--, v++) {
-		v %= klen;
+		if (v == klen)	/* v %= klen, without a division */
+			v = 0;
 		c = key[v];
 		p += c;
-		j = (size_t)((c + v + p) % i);
+		x = c + v + p;
+		/* 32-bit division is much cheaper, and the usual case. */
+		if (x <= UINT32_MAX && i <= UINT32_MAX)
+			j = (uint32_t)x % (uint32_t)i;
+		else
+			j = (size_t)(x % i);
 		t = a[i];
 		a[i] = a[j];
 		a[j] = t;

@@ -216,7 +216,8 @@ flush_usage(struct ctx *c)
 	usage_close(u);
 }
 
-/* The plan from --plan, or --rate/--quota, or PLAN (pos); 1 if none. */
+/* The plan from PLAN (pos) or --plan, or --rate/--quota, or the default;
+ * c->failrc after saying what is wrong. */
 static int
 pick_plan(struct ctx *c, const char *pos, struct plan *p)
 {
@@ -255,7 +256,6 @@ print_token(struct ctx *c, const char *arg, char *token)
 
 	if (store_user_norm(arg, strlen(arg), name, e, sizeof(e)) == -1)
 		snprintf(name, sizeof(name), "%s", "?");	/* checked before */
-
 	if (c->json) {
 		o = json_object_new_object();
 		jadd(o, "name", json_object_new_string(name));
@@ -290,7 +290,10 @@ list_one(void *arg, const struct key *k)
 	char		 t[32], rate[16], quota[24];
 
 	fmt_time(k->created, t, sizeof(t));
-	snprintf(rate, sizeof(rate), k->rate ? "%u/s" : "-", k->rate);
+	if (k->rate)
+		snprintf(rate, sizeof(rate), "%u/s", k->rate);
+	else
+		snprintf(rate, sizeof(rate), "-");
 	if (k->quota)
 		snprintf(quota, sizeof(quota), "%llu",
 		    (unsigned long long)k->quota);
@@ -738,8 +741,11 @@ precheck(struct ctx *c, const struct cmd *cmd)
 	char		 u[USER_MAX + 1], e[256];
 	struct plan	 p;
 
-	if (cmd->minargs > 0 && check_name(c, c->args[0], u) != 0)
-		return c->failrc;
+	if (cmd->minargs > 0) {
+		if (check_name(c, c->args[0], u) != 0)
+			return c->failrc;
+		memcpy(c->args[0], u, strlen(u));	/* lowercased */
+	}
 	if (cmd->run == cmd_add) {
 		if (pick_plan(c, NULL, &p) != 0)
 			return c->failrc;

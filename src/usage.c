@@ -72,6 +72,7 @@ struct hdr {
 	uint64_t	 size;
 	uint64_t	 generation;
 	uint32_t	 ncount, nquota, nrate, nresv;
+	char		 boot_id[40];	/* the kernel's boot id when made */
 	_Alignas(64) _Atomic uint64_t last_flush_ms;
 	_Atomic uint64_t flushes;
 	_Atomic uint64_t overflow_next;	/* overflow slot ids, see count_sync */
@@ -341,12 +342,34 @@ layout(struct usage *u)
 	    USAGE_RATE_CELLS };
 }
 
-/* Is the open file one of ours, of this layout? */
+/*
+ * The boot id, so that a table file left on a disk by an earlier boot
+ * (its pages possibly older than the store's marks) is never trusted:
+ * it is made anew, with a new generation, as on a tmpfs.
+ */
+static void
+boot_id(char id[40])
+{
+	ssize_t	 n = 0;
+	int	 fd;
+
+	memset(id, 0, 40);
+	if ((fd = open("/proc/sys/kernel/random/boot_id",
+	    O_RDONLY | O_CLOEXEC)) != -1) {
+		n = read(fd, id, 39);
+		close(fd);
+	}
+	if (n <= 0)
+		memset(id, 0, 40);
+}
+
+/* Is the open file one of ours, of this layout, made since boot? */
 static int
 file_ok(int fd)
 {
 	struct stat	 sb;
 	struct hdr	 h;
+	char		 id[40];
 
 	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
 	    (uint64_t)sb.st_size != SHM_SIZE)
@@ -358,7 +381,8 @@ file_ok(int fd)
 	    h.ncount == USAGE_COUNT_CELLS && h.nquota == USAGE_QUOTA_CELLS &&
 	    h.nrate == USAGE_RATE_CELLS && h.nresv == USAGE_RESV_SLOTS &&
 	    h.generation != 0 &&
-	    atomic_load(&h.nclaimed) <= USAGE_COUNT_CELLS;
+	    atomic_load(&h.nclaimed) <= USAGE_COUNT_CELLS &&
+	    (boot_id(id), memcmp(id, h.boot_id, sizeof(id)) == 0);
 }
 
 /*
@@ -391,6 +415,7 @@ file_make(struct usage *u, const char *path, int replace)
 	h.nquota = USAGE_QUOTA_CELLS;
 	h.nrate = USAGE_RATE_CELLS;
 	h.nresv = USAGE_RESV_SLOTS;
+	boot_id(h.boot_id);
 	do
 		randombytes_buf(&h.generation, sizeof(h.generation));
 	while (h.generation == 0);

@@ -21,6 +21,13 @@
  *     counters; USAGE_RATE_CELLS per-user rate cells, never reclaimed.
  *     When either is full, limits_check answers 503 (see limits.h).
  *
+ * Where: best on a tmpfs (/run/idmint, /dev/shm/...).  On a disk it works
+ * too, but the kernel writes the dirty pages back now and then.  Either
+ * way a file made before the last boot (or of another size, magic or
+ * version) is replaced by a new one with a new random generation, so the
+ * store's marks of the old one count as 0; only calls not yet flushed
+ * when the machine went down are lost (at most flush_ms of them).
+ *
  * Interface with the store: see /tmp/iface.md and store_usage_apply().
  */
 #ifndef IDMINT_USAGE_H

@@ -3,11 +3,12 @@
 # real binary: exit status, stdout, stderr, --json through python3's
 # json.tool, and that no plain token is anywhere in the store directory.
 #
-# IDMINTCTL names the binary (default: src/idmintctl beside this tree).
+# IDMINTCTL or IDMINTCTL_BIN (as scripts/test sets it) names the binary;
+# the default is src/idmintctl in this tree.
 # Prints "N passed, N failed"; exits non-zero if anything failed.
 
 here=$(cd "$(dirname "$0")" && pwd)
-C=${IDMINTCTL:-$here/../../src/idmintctl}
+C=${IDMINTCTL:-${IDMINTCTL_BIN:-$here/../../src/idmintctl}}
 if [ ! -x "$C" ]; then
 	echo "test-idmintctl.sh: no idmintctl binary at $C (set IDMINTCTL)" >&2
 	exit 1
@@ -168,7 +169,7 @@ t_has "show label" "^label: +Alice's app ☕\$"; t_has "show free rate" '^rate: 
 t_has "show free quota" '^quota: +1540 calls/month$'; t_has "show free remaining" '^remaining: +1540 calls$'
 run --json show alice
 t_rc "show --json" 0; t_json "show --json" 'j["name"]=="alice" and j["plan"]=="free" and j["used"]==0 and j["remaining"]==1540 and j["status"]=="active"'
-run show nobody
+run show NoBody
 t_rc "show unknown" 1; t_err "show unknown" 'idmintctl: no key named "nobody"'; t_out "show unknown: no output" ''
 run show 'x/y'
 t_rc "show bad name" 1; t_err "show bad name" "idmintctl: invalid character '/' in username \"x/y\""
