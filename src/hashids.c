@@ -307,9 +307,9 @@ hn_parse(struct hnum *x, const char *s, size_t len)
 		if (s[i] < '0' || s[i] > '9')
 			return HASHIDS_EINPUT;
 		d = (unsigned)(s[i] - '0');
-		if (v > (UINT64_MAX - d) / 10)
+		if (!wide && v > (UINT64_MAX - d) / 10)
 			wide = 1;
-		else
+		if (!wide)
 			v = v * 10 + d;
 	}
 	if (!wide) {
@@ -399,7 +399,7 @@ pad(const struct hashids *h, uint64_t idint, uint32_t *cur, uint32_t *key,
 	if (ret->len < min_length) {
 		g = h->guards[(idint + cv_at(ret, 0)) % h->glen];
 		cv_prepend(ret, &g, 1);
-		if (ret->len < min_length) {
+		if (ret->len < min_length && !ret->err) {
 			g = h->guards[(idint + cv_at(ret, 2)) % h->glen];
 			cv_push(ret, g);
 		}
@@ -468,9 +468,9 @@ encode_cps(const struct hashids *h, const struct hnum *nums, size_t n,
 		    ret)) != HASHIDS_OK)
 			goto out;
 	}
-	pad(h, idint, cur, key, min_length, ret);
 	if (!ret->err)
-		rc = HASHIDS_OK;
+		pad(h, idint, cur, key, min_length, ret);
+	rc = ret->err ? HASHIDS_ENOMEM : HASHIDS_OK;
 out:
 	scratch_free(cur, stack_cur);
 	scratch_free(key, stack_key);
@@ -691,6 +691,15 @@ out:
 	return rc;
 }
 
+/* Take back a partial answer: the caller sees all or nothing. */
+static void
+truncate_buf(struct buf *b, size_t len)
+{
+	b->len = len;
+	if (b->data != NULL)
+		b->data[len] = '\0';
+}
+
 /* Re-encode and compare: the library's own validity check. */
 static int
 same_hash(const struct hashids *h, const struct hnum *nums, size_t n,
@@ -788,7 +797,7 @@ hashids_decode(const struct hashids *h, const char *hash, size_t len,
 	}
 	if (out->err) {
 		rc = HASHIDS_ENOMEM;
-		out->len = start;
+		truncate_buf(out, start);
 	}
 	hn_free_all(nums, n);
 	free(nums);
@@ -823,7 +832,7 @@ hashids_decode_hex(const struct hashids *h, const char *hash, size_t len,
 	}
 	if (out->err) {
 		rc = HASHIDS_ENOMEM;
-		out->len = start;
+		truncate_buf(out, start);
 	}
 	hn_free_all(nums, n);
 	free(nums);
@@ -880,11 +889,11 @@ static void
 set_class(struct hashids *h, const uint32_t *cps, size_t n, int base,
     uint32_t cls)
 {
+	uint32_t c;
 	size_t	 i;
 
 	for (i = 0; i < n; i++) {
-		uint32_t c = base ? CLS_ALPHA + (uint32_t)i : cls;
-
+		c = base ? CLS_ALPHA + (uint32_t)i : cls;
 		if (cps[i] < 128)
 			h->ascii[cps[i]] = c;
 		else {
@@ -973,7 +982,6 @@ hashids_new(struct hashids **hp, const char *salt, size_t saltlen,
 	struct hashids	*h;
 	uint32_t	*a = NULL;
 	size_t		 na, nu;
-	int		 rc;
 
 	*hp = NULL;
 	if (alphabet == NULL) {
@@ -1022,8 +1030,7 @@ hashids_new(struct hashids **hp, const char *salt, size_t saltlen,
 		return setup_fail(h, err, HASHIDS_EALPHABET, NULL);
 	build_classes(h);
 	*hp = h;
-	rc = HASHIDS_OK;
-	return rc;
+	return HASHIDS_OK;
 }
 
 void

@@ -1,0 +1,154 @@
+"""The figures behind scripts/bench (run that, not this).
+
+1. In process: IDs per second per flavour, Hashids encodes/decodes per
+   second, and callgrind's instruction count per generated ID (repeatable
+   whatever else the machine is doing).
+2. Through nginx to a spawn-fcgi pool of 8 workers (keep-alive), with wrk
+   on loopback, bounded in time: a do-nothing route, an authenticated
+   call with counting on and off, and the limiter's cost.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(top, "tests", "http"))
+import servers  # noqa: E402
+
+build = sys.argv[1]
+SECONDS = int(os.environ.get("IDMINT_BENCH_SECONDS", "5"))
+gen = os.path.join(build, "tests/bench/bench_gen")
+hid = os.path.join(build, "tests/bench/bench_hashids")
+
+
+def section(title):
+    print("\n== " + title, flush=True)
+
+
+def callgrind_instr(argv):
+    with tempfile.NamedTemporaryFile() as out:
+        p = subprocess.run(["valgrind", "--tool=callgrind",
+                            "--callgrind-out-file=" + out.name] + argv,
+                           capture_output=True, text=True)
+    m = re.search(r"Collected : (\d+)", p.stderr)
+    return int(m.group(1)) if m else None
+
+
+def in_process():
+    section("in process: IDs per second (bench_gen)")
+    subprocess.run([gen], check=True)
+    section("in process: Hashids per second (bench_hashids)")
+    subprocess.run([hid], check=True)
+    section("callgrind: instructions per generated ID")
+    n = 20000
+    for flavour in ["uuid", "uuid7", "nanoid", "2fa", "license", "words",
+                    "snowflake", "cuid", "keypair"]:
+        count = 500 if flavour == "keypair" else n
+        base = callgrind_instr([gen, "--once", flavour, "0"])
+        full = callgrind_instr([gen, "--once", flavour, str(count)])
+        if base is None or full is None:
+            print("%-10s callgrind failed" % flavour)
+            continue
+        print("%-10s %8.0f instructions/ID" % (flavour, (full - base) / count))
+
+
+def wrk(url, headers=(), script=None):
+    argv = ["wrk", "-t1", "-c32", "-d%ds" % SECONDS, "--latency"]
+    for h in headers:
+        argv += ["-H", h]
+    if script:
+        argv += ["-s", script]
+    p = subprocess.run(argv + [url], capture_output=True, text=True,
+                       timeout=SECONDS + 30)
+    m = re.search(r"Requests/sec:\s+([\d.]+)", p.stdout)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", p.stdout)
+    total = re.search(r"(\d+) requests in", p.stdout)
+    return (float(m.group(1)) if m else 0.0,
+            int(non2xx.group(1)) if non2xx else 0,
+            int(total.group(1)) if total else 0)
+
+
+def ctl(stack, *args):
+    ctlbin = os.path.join(build, "src/idmintctl")
+    return subprocess.run([ctlbin, "-d", stack.db] + list(args), check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+def start_stack(binary, counting):
+    stack = servers.Stack(binary, workers=8,
+                          conf="count_usage = %s\nlog_level = warn\n" % counting)
+    stack.tokens = {
+        "unlimited": ctl(stack, "add", "unl"),
+        "mega": ctl(stack, "add", "meg", "--plan", "mega"),
+        "high": ctl(stack, "add", "hi", "--rate", "1000000",
+                    "--quota", "1000000000000"),
+    }
+    stack.start_pool()
+    stack.base = stack.nginx()
+    stack.lua = os.path.join(stack.dir, "post.lua")
+    with open(stack.lua, "w") as f:
+        f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = '
+                '"application/json"\nwrk.body = \'%s\'\n' % json.dumps(
+                    {"username": "unl", "token": stack.tokens["unlimited"],
+                     "type": "nanoid", "length": 21}))
+    return stack
+
+
+ROUNDS = int(os.environ.get("IDMINT_BENCH_ROUNDS", "3"))
+
+
+def through_nginx():
+    """Both pools run at once and the runs alternate, ROUNDS times, so a
+    noisy neighbour hits both sides of each ratio alike; medians shown."""
+    binary = os.path.join(build, "src/idmint")
+    on = start_stack(binary, "yes")
+    off = start_stack(binary, "no")
+    runs = {}
+    try:
+        enc = "/v1/encode?numbers=1,2,3"
+        plan = [
+            ("healthz", on, "/healthz", None, None),
+            ("encode unlimited, counting on", on, enc, "unlimited", None),
+            ("encode unlimited, counting off", off, enc, "unlimited", None),
+            ("encode limiter on, never refusing", on, enc, "high", None),
+            ("encode mega (50/s: mostly 429)", on, enc, "mega", None),
+            ("POST / nanoid, counting on", on, "/", None, "lua"),
+            ("POST / nanoid, counting off", off, "/", None, "lua"),
+        ]
+        for _ in range(ROUNDS):
+            for name, st, path, key, script in plan:
+                hdr = ["X-Api-Key: " + st.tokens[key]] if key else []
+                runs.setdefault(name, []).append(
+                    wrk(st.base + path, hdr, st.lua if script else None))
+    finally:
+        on.stop_all()
+        off.stop_all()
+    return {k: sorted(v)[len(v) // 2] for k, v in runs.items()}
+
+
+def report(results):
+    section("through nginx, 8 workers, wrk -t1 -c32 -d%ds, median of %d (requests/s)" % (SECONDS, ROUNDS))
+    for name, v in results.items():
+        if name.startswith("_"):
+            continue
+        rps, non2xx, total = v
+        print("%-40s %10.0f   (%d requests, %d not 2xx)" % (name, rps, total, non2xx))
+    r = results
+    def ratio(a, b):
+        if r.get(a) and r.get(b) and r[b][0] > 0:
+            print("%-60s %.3f" % (a + " / " + b, r[a][0] / r[b][0]))
+    section("ratios, same run")
+    ratio("encode unlimited, counting on", "encode unlimited, counting off")
+    ratio("POST / nanoid, counting on", "POST / nanoid, counting off")
+    ratio("encode limiter on, never refusing", "encode unlimited, counting on")
+    ratio("encode mega (50/s: mostly 429)", "encode unlimited, counting on")
+    ratio("encode unlimited, counting on", "healthz")
+    ratio("POST / nanoid, counting on", "healthz")
+
+
+if __name__ == "__main__":
+    in_process()
+    report(through_nginx())
