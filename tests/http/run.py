@@ -208,7 +208,8 @@ def main():
             if hasattr(m, "prepare"):
                 m.prepare(stack)
         stack.start_pool()
-        fronts = {"lighttpd": stack.lighttpd(), "nginx": stack.nginx()}
+        fronts = {"lighttpd": stack.lighttpd(), "nginx": stack.nginx(),
+                  "apache": stack.apache()}
         for name, base in fronts.items():
             run_table(name, via_http(base), base_cases())
             for m in extra:

@@ -134,8 +134,15 @@ class Stack:
     def apache(self):
         port = free_port()
         mods = "/usr/lib/apache2/modules"
+        user = ""
+        if os.geteuid() == 0:
+            # Apache will not serve as root: its children run as www-data,
+            # who must reach the socket.
+            user = "User www-data\nGroup www-data"
+            os.chmod(self.dir, 0o711)
+            os.chmod(self.sock, 0o666)
         conf = self.render("apache.conf.in", PORT=port, DIR=self.dir,
-                           SOCK=self.sock, MODS=mods)
+                           SOCK=self.sock, MODS=mods, USERLINE=user)
         return self.start(["apache2", "-f", conf, "-DFOREGROUND"], port, "apache")
 
     def stop_all(self, keep=False):
