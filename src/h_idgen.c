@@ -64,6 +64,7 @@ json_body(const char *s, size_t len)
 
 	if (len == 0 || len > INT32_MAX || (tok = json_tokener_new()) == NULL)
 		return NULL;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);	/* no {"a":1,} */
 	o = json_tokener_parse_ex(tok, s, (int)len);
 	used = json_tokener_get_parse_end(tok);
 	if (o != NULL && json_tokener_get_error(tok) == json_tokener_success) {
