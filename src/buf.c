@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "utf8.h"
 
 void
 buf_init(struct buf *b, size_t max)
@@ -134,42 +135,13 @@ buf_add_hex(struct buf *b, const unsigned char *p, size_t n)
 	b->data[b->len] = '\0';
 }
 
-/* Length of a valid UTF-8 sequence at s (at most n bytes), or 0. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-	uint32_t c;
-	size_t	 len, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, c = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, c = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, c = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
-	    (len == 4 && (c < 0x10000 || c > 0x10ffff)))
-		return 0;
-	return len;
-}
-
 void
 buf_add_jstr(struct buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s, *run;
 	size_t	 i = 0, k;
+	uint32_t cp;
 
 	buf_addc(b, '"');
 	while (i < n) {
@@ -197,7 +169,7 @@ buf_add_jstr(struct buf *b, const char *s, size_t n)
 			    hex[p[i] >> 4], hex[p[i] & 0xf] };
 			buf_add(b, esc, sizeof(esc));
 			i++;
-		} else if ((k = utf8_seq(p + i, n - i)) != 0) {
+		} else if ((k = utf8_next((const char *)p + i, n - i, &cp)) != 0) {
 			buf_add(b, p + i, k);
 			i += k;
 		} else {

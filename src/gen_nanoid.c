@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "gen.h"
+#include "utf8.h"
 
 #define NANOID_MAX	256
 #define ALPHA_MIN	3
@@ -23,39 +24,6 @@ struct alpha {
 	unsigned short	 off[ALPHA_MAX];	/* where each one's bytes start */
 	unsigned char	 len[ALPHA_MAX];
 };
-
-/* Decode one UTF-8 character (no overlongs, no surrogates); 0 if bad. */
-static size_t
-utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	uint32_t	 c;
-	size_t		 len, i;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, c = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, c = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, c = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
-	    (len == 4 && (c < 0x10000 || c > 0x10ffff)))
-		return 0;
-	*cp = c;
-	return len;
-}
 
 static int
 cmp_cp(const void *a, const void *b)
@@ -79,7 +47,7 @@ alpha_parse(const struct field *f, struct alpha *a, struct gen_result *res)
 	if (f->kind != FIELD_STRING)
 		goto badlen;
 	for (i = 0; i < f->len; i += k) {
-		if ((k = utf8_decode(s + i, f->len - i, &cp)) == 0)
+		if ((k = utf8_next((const char *)s + i, f->len - i, &cp)) == 0)
 			return gen_error(res, 400,
 			    "Alphabet must be valid UTF-8");
 		/* Past the limit the rest need not be read. */

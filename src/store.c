@@ -41,6 +41,7 @@
 
 #include "plan.h"
 #include "store.h"
+#include "utf8.h"
 #include "token.h"
 
 #define STORE_FORMAT	1
@@ -231,41 +232,6 @@ store_user_norm(const char *in, size_t len, char out[USER_MAX + 1],
 	return 0;
 }
 
-/* Length of the valid UTF-8 sequence at s, 0 if invalid (RFC 3629). */
-static size_t
-utf8_len(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	size_t	 len, i;
-	uint32_t c;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	} else if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		c = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		c = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		c = s[0] & 0x07;
-	} else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
-	    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
-
 int
 store_label_check(const char *label, char *err, size_t errlen)
 {
@@ -279,7 +245,7 @@ store_label_check(const char *label, char *err, size_t errlen)
 		return -1;
 	}
 	for (i = 0; i < n; i += l) {
-		if ((l = utf8_len(s + i, n - i, &cp)) == 0) {
+		if ((l = utf8_next((const char *)s + i, n - i, &cp)) == 0) {
 			snprintf(err, errlen, "the label is not valid UTF-8 "
 			    "(byte %zu)", i + 1);
 			return -1;
