@@ -123,6 +123,26 @@ data_tail(struct hreq *hr)
 }
 
 /*
+ * What an encode's result means for the client.  hashids.js throws for
+ * one corner it accepts in its constructor (an alphabet holding U+0000
+ * with a number past 2^53 that starts on it), so that is bad input too.
+ */
+static int
+encoded(struct ctx *x, int rc)
+{
+	if (rc == HASHIDS_OK)
+		return 200;
+	if (rc == HASHIDS_ETHROWS)
+		return bad(x, "alphabet cannot encode these numbers "
+		    "(hashids.js throws a RangeError)");
+	if (rc == HASHIDS_ENOMEM)
+		return ctx_error(x, 503, "Service unavailable");
+	buf_reset(&x->errbuf);
+	buf_printf(&x->errbuf, "cannot encode: %s", hashids_strerror(rc));
+	return bad(x, buf_cstr(&x->errbuf));
+}
+
+/*
  * "1, 2 ,003" -> pointers to each run of digits; spaces around items are
  * ignored, leading zeros are kept for the algorithm (which ignores them).
  */
@@ -168,9 +188,9 @@ encode(struct ctx *x, struct hreq *hr)
 	if ((status = split_numbers(x, p, nums, lens, &n)) != 200 ||
 	    (status = common_params(x, hr)) != 200)
 		return status;
-	if (hashids_encode(hr->h, nums, lens, n, hr->min_length,
-	    &hr->tmp) != HASHIDS_OK)
-		return ctx_error(x, 503, "Service unavailable");
+	if ((status = encoded(x, hashids_encode(hr->h, nums, lens, n,
+	    hr->min_length, &hr->tmp))) != 200)
+		return status;
 	buf_add(&hr->data, "{\"hash\":", 8);
 	buf_add_jstr(&hr->data, hr->tmp.data, hr->tmp.len);
 	buf_add(&hr->data, ",\"numbers\":[", 12);
@@ -205,9 +225,9 @@ encode_hex(struct ctx *x, struct hreq *hr)
 			    "(0-9, a-f, A-F)");
 	if ((status = common_params(x, hr)) != 200)
 		return status;
-	if (hashids_encode_hex(hr->h, p->val, p->vlen, hr->min_length,
-	    &hr->tmp) != HASHIDS_OK)
-		return ctx_error(x, 503, "Service unavailable");
+	if ((status = encoded(x, hashids_encode_hex(hr->h, p->val, p->vlen,
+	    hr->min_length, &hr->tmp))) != 200)
+		return status;
 	buf_add(&hr->data, "{\"hex\":", 7);
 	buf_add_jstr(&hr->data, p->val, p->vlen);
 	buf_add(&hr->data, ",\"hash\":", 8);
