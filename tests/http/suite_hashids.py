@@ -18,6 +18,8 @@ run = sys.modules["__main__"]   # run.py: CTL, request(), cgi()
 HERE = os.path.dirname(os.path.abspath(__file__))
 VECTORS = [os.path.join(HERE, "..", "vectors", f) for f in ("hashids.tsv", "hashids-extra.tsv")]
 TOK = {}
+EDGE = []       # rows a front end may refuse itself: run per front by scenarios()
+URL_MAX = 8000  # about the default request-line limit of nginx, lighttpd, Apache
 
 UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
@@ -156,7 +158,12 @@ def vector_requests(fname, lineno, cols):
     c = common(salt, ml, alphabet, with_ml=lineno % 2 == 1)
     what = "vector %s:%d %s %r" % (fname, lineno, kind, inp[:40])
     out = []
-    if kind == "encode":
+    if ml > 1000:
+        # a vector beyond our limit (ours, not the library's): refused
+        ep, p = ("/v1/decode", "hash") if kind.startswith("decode") else ("/v1/encode", "numbers")
+        out.append((what + " past the min_length limit", ep, query([(p, "1")] + c), 400,
+                    fail(E_MINLEN)))
+    elif kind == "encode":
         nums = [int(x) for x in inp.split(",")]
         out.append((what, "/v1/encode", query([("numbers", inp)] + c), 200,
                     ok("encode", d_encode(exp, nums, salt, ml, alpha))))
@@ -233,15 +240,21 @@ def sample(rows):
 def cases(stack):
     rows = []
 
-    def add(name, path, status, pred, headers=None, method="GET", body=None):
+    edge = []
+
+    def add(name, path, status, pred, headers=None, method="GET", body=None, raw=False):
+        """raw: bytes in the query that a front end may refuse on its own
+        (control characters, invalid UTF-8); such rows, and any longer
+        than a front end's default request line, run in scenarios()."""
         def p(r, pred=pred):
             return envelope_ok(r) and pred(r)
-        rows.append(("hashids: " + name, method, path, body,
-                     dict(auth() if headers is None else headers), status, p))
+        row = ("hashids: " + name, method, path, body,
+               dict(auth() if headers is None else headers), status, p)
+        (edge if raw or len(path) > URL_MAX else rows).append(row)
 
-    def g(name, endpoint, params, status, pred, headers=None):
+    def g(name, endpoint, params, status, pred, headers=None, raw=False):
         q = params if isinstance(params, str) else query(params)
-        add(name, "/v1/" + endpoint + ("?" + q if q else ""), status, pred, headers)
+        add(name, "/v1/" + endpoint + ("?" + q if q else ""), status, pred, headers, raw=raw)
 
     t = TOK["hxkey"]
     meta_ok = ok("meta", lambda d: d["endpoints"] == ENDPOINTS)
@@ -367,8 +380,9 @@ def cases(stack):
     for q in ("", "numbers", "numbers=", "salt=x"):
         g("numbers missing: %r" % q, "encode", q, 400, fail("numbers is required"))
     for v in ("abc", "-1", "1,-2,3", "1.5", "1,,2", "1,", ",1", "1 2", "0x10", "+1", "1e3",
-              "Infinity", "NaN", " ", ",", "\u0661", "1;2", "1\t2"):
-        g("numbers %r" % v, "encode", [("numbers", v)], 400, fail(E_NUMBERS))
+              "Infinity", "NaN", " ", ",", "\u0661", "1;2", "1\t2", "1\x002"):
+        g("numbers %r" % v, "encode", [("numbers", v)], 400, fail(E_NUMBERS),
+          raw=v in ("1\t2", "1\x002"))
     g("numbers: 101 numbers", "encode", "numbers=" + ",".join(["1"] * 101), 400,
       fail("numbers must hold at most 100 numbers"))
     g("numbers: 101 digits", "encode", "numbers=" + "1" * 101, 400,
@@ -385,8 +399,8 @@ def cases(stack):
     # hex
     for q in ("", "hex=", "hash=ff"):
         g("hex missing: %r" % q, "encode-hex", q, 400, fail("hex is required"))
-    for v in ("xyz", "0x1f", "12 34", "-1", "ff\u00e9", "g", "ab\x00cd", "+ff"):
-        g("hex %r" % v, "encode-hex", [("hex", v)], 400, fail(E_HEX))
+    for v in ("xyz", "0x1f", "12 34", "-1", "ff\u00e9", "g", "ab\x00cd", "+ff", "ab\ncd"):
+        g("hex %r" % v, "encode-hex", [("hex", v)], 400, fail(E_HEX), raw="\x00" in v or "\n" in v)
     g("hex: 1201 digits", "encode-hex", "hex=" + "f" * 1201, 400,
       fail("hex must have at most 1200 digits"))
     g("hex: 1200 digits", "encode-hex", "hex=" + "aB" * 600, 200,
@@ -415,7 +429,7 @@ def cases(stack):
         for what, v in (("0xFF", "%FF"), ("truncated", "ab%C3"), ("lone continuation", "%80"),
                         ("overlong", "%C0%AF"), ("surrogate", "%ED%A0%80")):
             g("salt invalid UTF-8 %s on %s" % (what, ep), ep, p + "&salt=" + v, 400,
-              fail("salt must be valid UTF-8"))
+              fail("salt must be valid UTF-8"), raw=True)
         for v in ("-1", "1001", "abc", "", "1.5", "%205", "%2B5", "1e3", "99999999999999999999"):
             g("min_length %r on %s" % (v, ep), ep, p + "&min_length=" + v, 400, fail(E_MINLEN))
         g("alphabet: 15 unique on " + ep, ep, p + "&alphabet=abcdefghijklmno", 400,
@@ -426,7 +440,9 @@ def cases(stack):
           p + "&alphabet=" + "0123456789abcdef" * 64 + "x", 400,
           fail("alphabet must be at most 1024 characters"))
         g("alphabet invalid UTF-8 on " + ep, ep, p + "&alphabet=" + "0123456789abcdef%FF", 400,
-          fail("alphabet must be valid UTF-8"))
+          fail("alphabet must be valid UTF-8"), raw=True)
+        g("alphabet truncated UTF-8 on " + ep, ep, p + "&alphabet=" + "0123456789abcdef%E4%B8", 400,
+          fail("alphabet must be valid UTF-8"), raw=True)
         g("repeated salt on " + ep, ep, p + "&salt=a&salt=a", 400,
           fail("parameter salt is given more than once"))
     g("min_length 1000", "encode", "numbers=1&min_length=1000", 200,
@@ -448,6 +464,29 @@ def cases(stack):
               "\U0001F606\U0001F609\U0001F60A\U0001F60B\U0001F60E\U0001F60D\U0001F618\U0001F970"
     g("alphabet: 15 emoji", "encode", "numbers=1&" + query([("alphabet", emoji15)]), 400,
       fail(E_ALPHA16 + emoji15))
+
+    # limits at the boundary that need more than a default request line
+    big = ",".join(str(10 ** 99 + i) for i in range(100))          # 100 numbers, 100 digits
+    g("numbers: 100 numbers of 100 digits", "encode", "numbers=" + big, 200,
+      ok("encode", lambda d: d["numbers"] == [10 ** 99 + i for i in range(100)]
+         and len(d["hash"]) > 100 * 50))
+    g("numbers: 100 numbers of 100 digits, one of 101", "encode", "numbers=" + big + "0", 400,
+      fail("numbers must have at most 100 digits each"))
+    g("numbers: 101 numbers of 100 digits", "encode", "numbers=" + big + "," + "9" * 100, 400,
+      fail("numbers must hold at most 100 numbers"))
+    emoji_hash = "\U0001F600" * 1024                                  # 4096 bytes
+    g("hash: 4096 bytes of emoji", "decode", query([("hash", emoji_hash)]), 200,
+      ok("decode", d_decode(emoji_hash, False, [])))
+    g("hash: 4097 bytes of emoji and one", "decode", query([("hash", emoji_hash + "a")]), 400,
+      fail("hash must be at most 4096 bytes"))
+    emoji_alpha = "".join(chr(0x1F000 + i) for i in range(1024))     # 1024 characters, 4096 bytes
+    g("alphabet: 1024 four-byte characters", "encode",
+      "numbers=1,2,3&" + query([("alphabet", emoji_alpha)]), 200,
+      ok("encode", lambda d: d["alphabet"] == emoji_alpha and set(d["hash"]) <= set(emoji_alpha)))
+    g("salt: 1024 bytes of emoji, with min_length 1000 and a 1024-character alphabet", "encode",
+      "numbers=1,2,3&min_length=1000&" + query([("salt", "\U0001F511" * 256),
+                                                ("alphabet", emoji_alpha)]), 200,
+      ok("encode", lambda d: len(d["hash"]) == 1000 and d["salt"] == "\U0001F511" * 256))
 
     # a parameter given twice
     for ep, q, name in (("encode", "numbers=1&numbers=2", "numbers"),
@@ -480,4 +519,120 @@ def cases(stack):
     for fname, lineno, cols in sample(load_vectors()):
         for what, path, q, status, pred in vector_requests(fname, lineno, cols):
             add(what, path + "?" + q, status, pred)
+    EDGE[:] = edge
     return rows
+
+
+# -- scenarios ---------------------------------------------------------------------
+class KeepAlive:
+    """One kept connection to a front end, reopened if the server closes it."""
+
+    def __init__(self, base):
+        u = urllib.parse.urlsplit(base)
+        self.host, self.port, self.c = u.hostname, u.port, None
+
+    def send(self, method, path, body=None, headers=None):
+        for attempt in (0, 1):
+            if self.c is None:
+                self.c = http.client.HTTPConnection(self.host, self.port, timeout=10)
+            try:
+                self.c.request(method, path, body=body, headers=headers or {})
+                r = self.c.getresponse()
+                out = run.Resp(r.status, r.getheaders(), r.read())
+                if r.will_close:
+                    self.close()
+                return out
+            except (http.client.HTTPException, OSError):
+                self.close()
+                if attempt:
+                    raise
+
+    def close(self):
+        if self.c is not None:
+            self.c.close()
+        self.c = None
+
+
+def cgi_send(method, path, body=None, headers=None):
+    path, _, q = path.partition("?")
+    return run.cgi(method, path, body or b"", headers or {}, q)
+
+
+def verdict(r, status, pred):
+    try:
+        return r.status == status and pred(r)
+    except Exception:
+        return False
+
+
+def scenarios(stack, fronts, check):
+    conns = {fr: KeepAlive(base) for fr, base in fronts.items()}
+    sends = dict({fr: c.send for fr, c in conns.items()}, cgi=cgi_send)
+
+    # Rows a front end may refuse on its own: exact through CGI; through a
+    # front end, exact unless the front end itself refused the request.
+    refused = {}
+    for name, method, path, body, headers, status, pred in EDGE:
+        for fr, send in sends.items():
+            r = send(method, path, body, headers)
+            if fr != "cgi" and r.json is None and r.status in (400, 414, 431):
+                refused.setdefault(fr, []).append("%s (%d)" % (name, r.status))
+                continue
+            check(verdict(r, status, pred), "%s: %s: got %d %r" % (fr, name, r.status, r.body[:300]))
+    for fr, names in sorted(refused.items()):
+        print("note: %s refused %d of %d requests itself (URL over its request-line limit, "
+              "or bytes it rejects), e.g. %s" % (fr, len(names), len(EDGE), names[0]))
+
+    # Every reference vector through every front end (CGI sees a sample).
+    h = auth()
+    for fr, send in sends.items():
+        if fr == "cgi":
+            continue
+        for fname, lineno, cols in load_vectors():
+            for what, path, q, status, pred in vector_requests(fname, lineno, cols):
+                r = send("GET", path + "?" + q, None, h)
+                check(verdict(r, status, lambda r, p=pred: envelope_ok(r) and p(r)),
+                      "%s: hashids: all vectors: %s: got %d %r" % (fr, what, r.status, r.body[:300]))
+
+    # request_id is fresh for every response, success or error.
+    ids = []
+    for fr, send in sends.items():
+        for path, hd in (("/v1/meta", h), ("/v1/meta", {}), ("/v1/encode?numbers=x", h),
+                         ("/v1/nope", {}), ("/v1/meta", h)):
+            r = send("GET", path, None, hd)
+            if envelope_ok(r):
+                ids.append(r.json["meta"]["request_id"])
+            else:
+                check(False, "%s: hashids: envelope on %s: %d %r" % (fr, path, r.status, r.body))
+    check(len(ids) == 5 * len(sends) and len(set(ids)) == len(ids),
+          "hashids: request_id differs on every response: %d of %d distinct"
+          % (len(set(ids)), len(ids)))
+
+    # Rotation, suspension and resumption, seen on the next request everywhere.
+    def expect(token, status, what):
+        for fr, send in sends.items():
+            for i in range(1 if fr == "cgi" else 8):
+                hd = ({"X-Oanor-Key": token}, {"X-Api-Key": token},
+                      {"Authorization": "Bearer " + token})[i % 3]
+                r = send("GET", "/v1/encode?numbers=1,2,3", None, hd)
+                good = verdict(r, status, lambda r: envelope_ok(r) and (
+                    enc_ok(r) if status == 200 else fail(UNAUTH)(r)))
+                check(good, "%s: hashids scenario: %s (#%d, %s): %d %r"
+                      % (fr, what, i, list(hd)[0], r.status, r.body[:200]))
+                if not good:
+                    break
+
+    enc_ok = ok("encode", d_encode("o2fXhV", [1, 2, 3]))
+    old = TOK["hxrot"]
+    expect(old, 200, "token before rotation")
+    new = ctl(stack, "rotate", "hxrot")
+    check(new != old, "hashids scenario: rotate gives a new token")
+    expect(old, 401, "old token after rotation")
+    expect(new, 200, "new token after rotation")
+    TOK["hxrot"] = new
+    ctl(stack, "suspend", "hxrot")
+    expect(new, 401, "suspended key")
+    ctl(stack, "resume", "hxrot")
+    expect(new, 200, "resumed key")
+    for c in conns.values():
+        c.close()
