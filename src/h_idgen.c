@@ -113,7 +113,7 @@ type_unknown(struct ctx *x, const struct field *t)
 	buf_add(&x->errbuf, "ID Type ", 8);
 	buf_add(&x->errbuf, t->str, n);
 	buf_add(&x->errbuf, " not supported.", 15);
-	return ctx_error(x, 400, buf_cstr(&x->errbuf));
+	return ctx_error_n(x, 400, buf_cstr(&x->errbuf), x->errbuf.len);
 }
 
 static int
@@ -184,8 +184,8 @@ h_idgen(struct ctx *x)
 	/* The error message may live in res: copy it before freeing. */
 	if (status != 200 && x->errmsg != NULL && x->errmsg != x->errbuf.data) {
 		buf_reset(&x->errbuf);
-		buf_adds(&x->errbuf, x->errmsg);
-		x->errmsg = buf_cstr(&x->errbuf);
+		buf_add(&x->errbuf, x->errmsg, x->errlen);
+		ctx_error_n(x, status, buf_cstr(&x->errbuf), x->errbuf.len);
 	}
 	gen_result_free(&res);
 	json_object_put(b.obj);

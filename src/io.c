@@ -178,9 +178,23 @@ io_fcgi_accept(struct io *io)
 	return 0;
 }
 
+/*
+ * Read what is left of FCGI_STDIN, up to its end-of-stream record, before
+ * finishing.  A GET never reads its (empty) body; if the web server's
+ * end-of-stream record arrives after our answer, the next accept would
+ * read it as a stray record and drop the kept connection (Apache then
+ * answers 503).  Bounded, so a huge refused body cannot keep us here.
+ */
 void
 io_fcgi_finish(void)
 {
+	char	 sink[4096];
+	size_t	 left = 64u << 20;
+	int	 n;
+
+	while (left > 0 && (n = FCGX_GetStr(sink, sizeof(sink),
+	    fcgi_req.in)) > 0)
+		left -= (size_t)n < left ? (size_t)n : left;
 	FCGX_Finish_r(&fcgi_req);
 }
 

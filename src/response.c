@@ -76,13 +76,19 @@ resp_header_u64(struct response *r, const char *name, uint64_t v)
 }
 
 void
-resp_error(struct response *r, int status, const char *msg)
+resp_error_n(struct response *r, int status, const char *msg, size_t len)
 {
 	r->status = status;
 	buf_reset(&r->body);
 	buf_add(&r->body, "{\"error\":", 9);
-	buf_add_jstr(&r->body, msg, strlen(msg));
+	buf_add_jstr(&r->body, msg, len);
 	buf_addc(&r->body, '}');
+}
+
+void
+resp_error(struct response *r, int status, const char *msg)
+{
+	resp_error_n(r, status, msg, strlen(msg));
 }
 
 void

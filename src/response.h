@@ -21,6 +21,8 @@ void	 resp_header(struct response *, const char *name, const char *value);
 void	 resp_header_u64(struct response *, const char *name, uint64_t);
 /* {"error":"msg"}: the shape of POST / and of plain routes. */
 void	 resp_error(struct response *, int status, const char *msg);
+void	 resp_error_n(struct response *, int status, const char *msg,
+	    size_t len);
 /*
  * The /v1 envelope: data is raw JSON text (an object), or NULL for null.
  * Adds the request id header.  `now_ms` is the Unix time in ms.

@@ -136,6 +136,15 @@ int
 ctx_error(struct ctx *x, int status, const char *msg)
 {
 	x->errmsg = msg;
+	x->errlen = strlen(msg);
+	return status;
+}
+
+int
+ctx_error_n(struct ctx *x, int status, const char *msg, size_t len)
+{
+	x->errmsg = msg;
+	x->errlen = len;
 	return status;
 }
 
@@ -262,12 +271,18 @@ ctx_finish(struct ctx *x, int status)
 }
 
 static void
-send_error(struct ctx *x, int status, const char *msg)
+send_error_n(struct ctx *x, int status, const char *msg, size_t len)
 {
 	if (x->fam == FAM_HASHIDS)
 		resp_envelope(x->resp, status, NULL, 0, msg, x->now_ms);
 	else
-		resp_error(x->resp, status, msg);
+		resp_error_n(x->resp, status, msg, len);
+}
+
+static void
+send_error(struct ctx *x, int status, const char *msg)
+{
+	send_error_n(x, status, msg, strlen(msg));
 }
 
 int
@@ -307,8 +322,10 @@ serve(struct server *s, struct io *io)
 	    x.resp->body.len == 0) {
 		/* A handler that returns an error leaves the body to us. */
 		x.resp->status = status;
-		send_error(&x, status, x.errmsg != NULL ? x.errmsg :
-		    status_text(status));
+		if (x.errmsg != NULL)
+			send_error_n(&x, status, x.errmsg, x.errlen);
+		else
+			send_error(&x, status, status_text(status));
 	} else
 		x.resp->status = 200;
 

@@ -37,6 +37,7 @@ struct ctx {
 	enum family	 fam;
 	uint64_t	 now_ms;
 	const char	*errmsg;	/* the message when status != 200 */
+	size_t		 errlen;	/* its length, when it may hold NUL */
 	struct buf	 errbuf;	/* storage for a built message */
 	const char	*count_type;	/* what a 200 counts as */
 	int		 reading;	/* a store read txn is open */
@@ -55,6 +56,7 @@ void	 serve(struct server *, struct io *);
 
 /* For handlers: set the error message and return the status. */
 int	 ctx_error(struct ctx *, int status, const char *msg);
+int	 ctx_error_n(struct ctx *, int status, const char *msg, size_t len);
 /* Authenticate (username + token, or token alone), then apply the key's
  * limits.  200, or the status to answer with errmsg set. */
 int	 ctx_auth_user(struct ctx *, const char *user, size_t ulen,

@@ -360,6 +360,8 @@ def cases(stack):
     j("unknown type, bad options", cred(type="nope", length=0), 400,
       err("ID Type nope not supported."))
     j("unknown type as a JSON number", cred(type=5), 400, err("ID Type 5 not supported."))
+    j("unknown type holding a NUL", cred(type="words\u0000x"), 400,
+      err("ID Type words\u0000x not supported."))
     for ty in ("UUID", "Uuid", "uuid ", " uuid", "uuids", "WORD", "2FA", "nano", "\u00fcuid"):
         j("type matched exactly: %r" % ty, cred(type=ty), 400, type_echo(ty))
     long_type = "t" * 200
