@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "gen.h"
+#include "jsoncheck.h"
 #include "serve.h"
 
 #define TYPE_ECHO_MAX	64	/* bytes of an unknown type echoed back */
@@ -62,7 +63,8 @@ json_body(const char *s, size_t len)
 	json_object	*o;
 	size_t		 used;
 
-	if (len == 0 || len > INT32_MAX || (tok = json_tokener_new()) == NULL)
+	if (len == 0 || len > INT32_MAX || !json_check(s, len) ||
+	    (tok = json_tokener_new()) == NULL)
 		return NULL;
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);	/* no {"a":1,} */
 	o = json_tokener_parse_ex(tok, s, (int)len);

@@ -293,7 +293,13 @@ def cases(stack):
                        ("number", b"123"), ("null", b"null"), ("true", b"true"),
                        ("trailing garbage", ok_body + b" x"),
                        ("two objects", ok_body + b"{}"),
-                       ("form body sent as JSON", fb(fcred("igbob", ("type", "uuid"))))):
+                       ("form body sent as JSON", fb(fcred("igbob", ("type", "uuid")))),
+                       ("single quotes", b"{'username':'igbob'}"),
+                       ("NaN", b'{"a":NaN,"type":"uuid"}'),
+                       ("-Infinity", b'{"a":-Infinity}'),
+                       ("raw tab in a string", b'{"a":"x\ty"}'),
+                       ("invalid UTF-8 in a string", b'{"a":"\xff"}'),
+                       ("nested too deep", b'{"a":' + b"[" * 40 + b"]" * 40 + b"}")):
         add("400 invalid JSON: " + what, body, 400, err("Invalid JSON body"))
 
     # 2. credentials present

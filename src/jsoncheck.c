@@ -1,0 +1,192 @@
+/*
+ * jsoncheck.c: a strict RFC 8259 recogniser.  Recursive descent, with the
+ * depth bounded so that no input can exhaust the stack.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "jsoncheck.h"
+#include "utf8.h"
+
+struct jc {
+	const unsigned char *p, *e;
+	int		 depth;
+};
+
+static int	 value(struct jc *);
+
+static void
+ws(struct jc *j)
+{
+	while (j->p < j->e && (*j->p == ' ' || *j->p == '\t' ||
+	    *j->p == '\n' || *j->p == '\r'))
+		j->p++;
+}
+
+static int
+lit(struct jc *j, const char *word)
+{
+	size_t	 n = strlen(word);
+
+	if ((size_t)(j->e - j->p) < n || memcmp(j->p, word, n) != 0)
+		return 0;
+	j->p += n;
+	return 1;
+}
+
+static int
+digits(struct jc *j)
+{
+	const unsigned char *start = j->p;
+
+	while (j->p < j->e && *j->p >= '0' && *j->p <= '9')
+		j->p++;
+	return j->p > start;
+}
+
+static int
+number(struct jc *j)
+{
+	if (j->p < j->e && *j->p == '-')
+		j->p++;
+	if (j->p < j->e && *j->p == '0')
+		j->p++;
+	else if (!digits(j))
+		return 0;
+	if (j->p < j->e && *j->p == '.') {
+		j->p++;
+		if (!digits(j))
+			return 0;
+	}
+	if (j->p < j->e && (*j->p == 'e' || *j->p == 'E')) {
+		j->p++;
+		if (j->p < j->e && (*j->p == '+' || *j->p == '-'))
+			j->p++;
+		if (!digits(j))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+string(struct jc *j)
+{
+	uint32_t cp;
+	size_t	 n, i;
+
+	j->p++;				/* the opening quote */
+	while (j->p < j->e) {
+		if (*j->p == '"') {
+			j->p++;
+			return 1;
+		}
+		if (*j->p < 0x20)
+			return 0;
+		if (*j->p == '\\') {
+			if (++j->p == j->e)
+				return 0;
+			if (*j->p == 'u') {
+				for (i = 1; i <= 4; i++)
+					if (j->p + i >= j->e ||
+					    strchr("0123456789abcdefABCDEF",
+					    j->p[i]) == NULL || j->p[i] == '\0')
+						return 0;
+				j->p += 5;
+			} else if (strchr("\"\\/bfnrt", *j->p) != NULL &&
+			    *j->p != '\0')
+				j->p++;
+			else
+				return 0;
+			continue;
+		}
+		if ((n = utf8_next((const char *)j->p, (size_t)(j->e - j->p),
+		    &cp)) == 0)
+			return 0;
+		j->p += n;
+	}
+	return 0;
+}
+
+/* Members of an object (obj) or elements of an array, after the bracket. */
+static int
+container(struct jc *j, int obj)
+{
+	const unsigned char close = obj ? '}' : ']';
+
+	if (++j->depth > JSON_DEPTH_MAX)
+		return 0;
+	j->p++;
+	ws(j);
+	if (j->p < j->e && *j->p == close) {
+		j->p++;
+		j->depth--;
+		return 1;
+	}
+	for (;;) {
+		if (obj) {
+			if (j->p == j->e || *j->p != '"' || !string(j))
+				return 0;
+			ws(j);
+			if (j->p == j->e || *j->p++ != ':')
+				return 0;
+		}
+		if (!value(j))
+			return 0;
+		if (j->p == j->e)
+			return 0;
+		if (*j->p == close) {
+			j->p++;
+			j->depth--;
+			return 1;
+		}
+		if (*j->p++ != ',')
+			return 0;
+		ws(j);
+	}
+}
+
+static int
+value(struct jc *j)
+{
+	int	 ok;
+
+	ws(j);
+	if (j->p == j->e)
+		return 0;
+	switch (*j->p) {
+	case '{':
+		ok = container(j, 1);
+		break;
+	case '[':
+		ok = container(j, 0);
+		break;
+	case '"':
+		ok = string(j);
+		break;
+	case 't':
+		ok = lit(j, "true");
+		break;
+	case 'f':
+		ok = lit(j, "false");
+		break;
+	case 'n':
+		ok = lit(j, "null");
+		break;
+	default:
+		ok = number(j);
+		break;
+	}
+	ws(j);
+	return ok;
+}
+
+int
+json_check(const char *s, size_t len)
+{
+	struct jc j = { (const unsigned char *)s,
+	    (const unsigned char *)s + len, 0 };
+
+	return len > 0 && value(&j) && j.p == j.e;
+}
