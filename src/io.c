@@ -92,6 +92,21 @@ cgi_write(struct io *io, const void *p, size_t n)
 	return 0;
 }
 
+/* As io_fcgi_finish: a web server still writing a body we refused (413)
+ * would see a broken pipe and may cut our answer short. */
+void
+io_cgi_finish(void)
+{
+	char	 sink[4096];
+	size_t	 left = 64u << 20;
+	ssize_t	 n;
+
+	while (left > 0 && ((n = read(STDIN_FILENO, sink, sizeof(sink))) > 0 ||
+	    (n == -1 && errno == EINTR)))
+		if (n > 0)
+			left -= (size_t)n < left ? (size_t)n : left;
+}
+
 void
 io_cgi(struct io *io)
 {

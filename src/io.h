@@ -31,6 +31,8 @@ void	 io_fcgi_shutdown(void);
 
 /* CGI: the process environment, stdin and stdout. */
 void	 io_cgi(struct io *);
+/* Read what is left of the body, bounded, before exiting. */
+void	 io_cgi_finish(void);
 
 /* Tests: env is a NULL-terminated "NAME=value" array; output collected. */
 struct io_mem {

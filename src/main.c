@@ -106,6 +106,7 @@ main(int argc, char *argv[])
 		srv.cgi = 1;
 		io_cgi(&io);
 		serve(&srv, &io);
+		io_cgi_finish();
 		server_free(&srv);
 		return 0;
 	}
