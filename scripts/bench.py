@@ -22,6 +22,7 @@ build = sys.argv[1]
 SECONDS = int(os.environ.get("IDMINT_BENCH_SECONDS", "5"))
 gen = os.path.join(build, "tests/bench/bench_gen")
 hid = os.path.join(build, "tests/bench/bench_hashids")
+srv = os.path.join(build, "tests/bench/bench_serve")
 
 
 def section(title):
@@ -42,6 +43,16 @@ def in_process():
     subprocess.run([gen], check=True)
     section("in process: Hashids per second (bench_hashids)")
     subprocess.run([hid], check=True)
+    section("in process: whole requests through serve(), no FastCGI hop (bench_serve)")
+    subprocess.run([srv], check=True)
+    section("callgrind: instructions per request through serve()")
+    for kind in ["healthz", "encode", "encode-limited", "decode-hex", "post-nanoid"]:
+        base = callgrind_instr([srv, "--once", kind, "0"])
+        full = callgrind_instr([srv, "--once", kind, "5000"])
+        if base is None or full is None:
+            print("%-16s callgrind failed" % kind)
+            continue
+        print("%-16s %8.0f instructions/request" % (kind, (full - base) / 5000))
     section("callgrind: instructions per generated ID")
     n = 20000
     for flavour in ["uuid", "uuid7", "nanoid", "2fa", "license", "words",

@@ -88,21 +88,38 @@ void
 buf_printf(struct buf *b, const char *fmt, ...)
 {
 	va_list	 ap;
+	size_t	 room, want = 64;
 	int	 n;
 
+	/* Format straight into the room there is; only a short buffer
+	 * costs a second pass. */
+	if (b->max != 0 && b->len + want > b->max)
+		want = b->max > b->len ? b->max - b->len : 0;
+	if (b->err || buf_reserve(b, want) == -1)
+		return;
+	room = b->cap - b->len;
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(b->data + b->len, room, fmt, ap);
 	va_end(ap);
 	if (n < 0) {
+		b->data[b->len] = '\0';
 		b->err = 1;
 		return;
 	}
-	if (buf_reserve(b, (size_t)n) == -1)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
+	if ((size_t)n >= room) {
+		b->data[b->len] = '\0';
+		if (buf_reserve(b, (size_t)n) == -1)
+			return;
+		va_start(ap, fmt);
+		vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
 	b->len += (size_t)n;
+	if (b->max != 0 && b->len > b->max) {
+		b->len -= (size_t)n;
+		b->data[b->len] = '\0';
+		b->err = 1;
+	}
 }
 
 void

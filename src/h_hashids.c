@@ -114,7 +114,8 @@ data_tail(struct hreq *hr)
 {
 	buf_add(&hr->data, ",\"salt\":", 8);
 	buf_add_jstr(&hr->data, hr->salt, hr->saltlen);
-	buf_printf(&hr->data, ",\"min_length\":%u", hr->min_length);
+	buf_add(&hr->data, ",\"min_length\":", 14);
+	buf_add_u64(&hr->data, hr->min_length);
 	if (hr->alphabet != NULL) {
 		buf_add(&hr->data, ",\"alphabet\":", 12);
 		buf_add_jstr(&hr->data, hr->alphabet, hr->alphalen);
@@ -265,8 +266,8 @@ decode(struct ctx *x, struct hreq *hr, int hex)
 	}
 	buf_add(&hr->data, "\"hash\":", 7);
 	buf_add_jstr(&hr->data, p->val, p->vlen);
-	buf_printf(&hr->data, ",\"valid\":%s",
-	    rc == HASHIDS_OK ? "true" : "false");
+	buf_adds(&hr->data, rc == HASHIDS_OK ? ",\"valid\":true" :
+	    ",\"valid\":false");
 	if (!hex) {
 		buf_add(&hr->data, ",\"numbers\":[", 12);
 		if (rc == HASHIDS_OK)

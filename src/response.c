@@ -91,18 +91,32 @@ resp_error(struct response *r, int status, const char *msg)
 	resp_error_n(r, status, msg, strlen(msg));
 }
 
+/*
+ * gmtime_r and strftime cost more than the rest of an envelope; the date
+ * part changes once a second, so it is kept per second.
+ */
 void
 iso_time(char out[32], uint64_t ms)
 {
-	time_t	 t = (time_t)(ms / 1000);
-	struct tm tm;
+	static time_t	 last = (time_t)-1;
+	static char	 head[20];	/* "YYYY-MM-DDTHH:MM:SS" */
+	time_t		 t = (time_t)(ms / 1000);
+	struct tm	 tm;
+	unsigned	 f = (unsigned)(ms % 1000);
 
-	gmtime_r(&t, &tm);
-	if (strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm) != 19) {
-		snprintf(out, 32, "1970-01-01T00:00:00.000Z");
-		return;
+	if (t != last) {
+		gmtime_r(&t, &tm);
+		if (strftime(head, sizeof(head), "%Y-%m-%dT%H:%M:%S", &tm) != 19)
+			memcpy(head, "1970-01-01T00:00:00", 20);
+		last = t;
 	}
-	snprintf(out + 19, 13, ".%03uZ", (unsigned)(ms % 1000));
+	memcpy(out, head, 19);
+	out[19] = '.';
+	out[20] = (char)('0' + f / 100);
+	out[21] = (char)('0' + f / 10 % 10);
+	out[22] = (char)('0' + f % 10);
+	out[23] = 'Z';
+	out[24] = '\0';
 }
 
 void
@@ -140,12 +154,15 @@ resp_envelope(struct response *r, int status, const char *data,
 		buf_add(&r->body, data, datalen);
 	else
 		buf_add(&r->body, "null", 4);
-	buf_printf(&r->body, ",\"meta\":{\"timestamp\":\"%s\",\"request_id\":"
-	    "\"%s\"},\"status\":\"%s\",\"message\":", ts, id,
-	    status == 200 ? "ok" : "error");
+	buf_adds(&r->body, ",\"meta\":{\"timestamp\":\"");
+	buf_add(&r->body, ts, 24);
+	buf_adds(&r->body, "\",\"request_id\":\"");
+	buf_add(&r->body, id, 36);
+	buf_adds(&r->body, status == 200 ? "\"},\"status\":\"ok\",\"message\":" :
+	    "\"},\"status\":\"error\",\"message\":");
 	buf_add_jstr(&r->body, message, strlen(message));
-	buf_printf(&r->body, ",\"success\":%s}",
-	    status == 200 ? "true" : "false");
+	buf_adds(&r->body, status == 200 ? ",\"success\":true}" :
+	    ",\"success\":false}");
 }
 
 int
@@ -159,11 +176,14 @@ resp_send(struct response *r, struct io *io, int with_body)
 		resp_error(r, 503, "Service unavailable");
 	}
 	buf_reset(o);
-	buf_printf(o, "Status: %d %s\r\n"
-	    "Content-Type: application/json; charset=utf-8\r\n"
-	    "Cache-Control: no-store\r\n"
-	    "Content-Length: %zu\r\n", r->status, status_text(r->status),
-	    r->body.len);
+	buf_add(o, "Status: ", 8);
+	buf_add_u64(o, (uint64_t)r->status);
+	buf_addc(o, ' ');
+	buf_adds(o, status_text(r->status));
+	buf_adds(o, "\r\nContent-Type: application/json; charset=utf-8\r\n"
+	    "Cache-Control: no-store\r\nContent-Length: ");
+	buf_add_u64(o, r->body.len);
+	buf_add(o, "\r\n", 2);
 	buf_add(o, r->head.data, r->head.len);
 	buf_add(o, "\r\n", 2);
 	if (with_body)

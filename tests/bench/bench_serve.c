@@ -1,0 +1,140 @@
+/*
+ * bench_serve.c: whole requests through serve(), in process, with memory
+ * I/O: everything idmint does per request (parsing, auth, limits,
+ * counting, the handler, the response) without the FastCGI hop.
+ *
+ *	bench_serve			one line per request kind: requests/s
+ *	bench_serve --once KIND N	N requests of one kind, untimed, for
+ *					valgrind --tool=callgrind
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "io.h"
+#include "serve.h"
+#include "plan.h"
+#include "store.h"
+
+static struct server	 srv;
+static char		 tok_unl[TOKEN_STR_LEN + 1], tok_lim[TOKEN_STR_LEN + 1];
+static char		 hdr_unl[128], hdr_lim[128], body[256];
+static char		 clen[32];
+
+struct kind {
+	const char	*name;
+	const char	*env[8];
+	const char	*body;
+};
+
+static struct kind kinds[] = {
+	{ "healthz", { "REQUEST_METHOD=GET", "PATH_INFO=/healthz", NULL }, NULL },
+	{ "encode", { "REQUEST_METHOD=GET", "PATH_INFO=/v1/encode",
+	    "QUERY_STRING=numbers=1,2,3", hdr_unl, NULL }, NULL },
+	{ "encode-limited", { "REQUEST_METHOD=GET", "PATH_INFO=/v1/encode",
+	    "QUERY_STRING=numbers=1,2,3", hdr_lim, NULL }, NULL },
+	{ "decode-hex", { "REQUEST_METHOD=GET", "PATH_INFO=/v1/decode-hex",
+	    "QUERY_STRING=hash=y42LW46J9luq3Xq9XMly", hdr_unl, NULL }, NULL },
+	{ "post-nanoid", { "REQUEST_METHOD=POST", "PATH_INFO=/",
+	    "CONTENT_TYPE=application/json", clen, NULL }, body },
+};
+#define NKINDS	(sizeof(kinds) / sizeof(kinds[0]))
+
+static void
+setup(void)
+{
+	struct conf	 c;
+	struct store	*st;
+	struct plan	 p = { "custom", 1000000000, 1000000000000ULL };
+	char		 dir[] = "/tmp/idmint-bench-XXXXXX", err[512];
+
+	if (sodium_init() < 0 || mkdtemp(dir) == NULL)
+		exit(1);
+	conf_defaults(&c);
+	snprintf(c.db, sizeof(c.db), "%s/db", dir);
+	if (store_open(&st, c.db, 0, err, sizeof(err)) != STORE_OK ||
+	    store_key_add(st, "unl", "", NULL, tok_unl) != STORE_OK ||
+	    store_key_add(st, "lim", "", &p, tok_lim) != STORE_OK) {
+		fprintf(stderr, "bench_serve: store: %s\n", err);
+		exit(1);
+	}
+	store_close(st);
+	if (server_init(&srv, &c) == -1 ||
+	    server_open(&srv, err, sizeof(err)) == -1) {
+		fprintf(stderr, "bench_serve: %s\n", err);
+		exit(1);
+	}
+	snprintf(hdr_unl, sizeof(hdr_unl), "HTTP_X_API_KEY=%s", tok_unl);
+	snprintf(hdr_lim, sizeof(hdr_lim), "HTTP_X_API_KEY=%s", tok_lim);
+	snprintf(body, sizeof(body), "{\"username\":\"unl\",\"token\":\"%s\","
+	    "\"type\":\"nanoid\",\"length\":21}", tok_unl);
+	snprintf(clen, sizeof(clen), "CONTENT_LENGTH=%zu", strlen(body));
+}
+
+static int
+one(const struct kind *k)
+{
+	struct io_mem	 m;
+	struct io	 io;
+	int		 status = 0;
+
+	memset(&m, 0, sizeof(m));
+	m.env = k->env;
+	m.in = k->body;
+	m.inlen = k->body != NULL ? strlen(k->body) : 0;
+	io_mem(&io, &m);
+	serve(&srv, &io);
+	if (m.out != NULL)
+		sscanf(m.out, "Status: %d", &status);
+	free(m.out);
+	return status;
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int
+main(int argc, char *argv[])
+{
+	size_t	 i;
+	long	 n, j;
+	double	 t;
+
+	setup();
+	if (argc == 4 && strcmp(argv[1], "--once") == 0) {
+		n = atol(argv[3]);
+		for (i = 0; i < NKINDS; i++)
+			if (strcmp(kinds[i].name, argv[2]) == 0)
+				for (j = 0; j < n; j++)
+					one(&kinds[i]);
+		server_free(&srv);
+		return 0;
+	}
+	for (i = 0; i < NKINDS; i++) {
+		if (one(&kinds[i]) != 200) {
+			fprintf(stderr, "bench_serve: %s did not answer 200\n",
+			    kinds[i].name);
+			return 1;
+		}
+		n = 200000;
+		t = now();
+		for (j = 0; j < n; j++)
+			one(&kinds[i]);
+		t = now() - t;
+		printf("%-16s %8ld requests %10.0f requests/s %8.2f us/request\n",
+		    kinds[i].name, n, (double)n / t, t / (double)n * 1e6);
+	}
+	server_free(&srv);
+	return 0;
+}
