@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "gen.h"
+#include "rnd.h"
 
 #define ID_MAX		4096	/* far above the longest ID (1 KiB nanoid) */
 #define ERR_MAX		256
@@ -245,7 +246,7 @@ gen_uniform(unsigned char *out, size_t n, unsigned range)
 			want = want * 256 / limit + 4 + want / 8;
 		if (want > sizeof(pool))
 			want = sizeof(pool);
-		randombytes_buf(pool, want);
+		rnd_bytes(pool, want);
 		if ((range & (range - 1)) == 0) {
 			for (i = 0; i < want && got < n; i++)
 				out[got++] = pool[i] & (range - 1);

@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "gen.h"
+#include "rnd.h"
 
 #define CUID_MIN	2
 #define CUID_MAX	32
@@ -74,7 +75,7 @@ cuid_generate(const struct params *p, struct gen_result *res)
 	counter.n++;
 	now = gen_setup.clock_ms();
 	/* One draw: 32 bytes for the hash, the rest for the letter. */
-	randombytes_buf(rnd, sizeof(rnd));
+	rnd_bytes(rnd, sizeof(rnd));
 
 	crypto_generichash_init(&st, NULL, 0, sizeof(h));
 	crypto_generichash_update(&st, (unsigned char *)&now, sizeof(now));

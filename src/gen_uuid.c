@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "gen.h"
+#include "rnd.h"
 
 /*
  * Version 7 follows RFC 9562 6.2 method 1: rand_a is a 12-bit counter,
@@ -83,7 +84,7 @@ uuid_generate(const struct params *p, struct gen_result *res)
 
 	if ((version = uuid_version(p)) == -1)
 		return gen_error(res, 400, "UUID version must be 4 or 7");
-	randombytes_buf(b, sizeof(b));
+	rnd_bytes(b, sizeof(b));
 	if (version == 7)
 		v7_stamp(b);
 	b[6] = (unsigned char)((b[6] & 0x0f) | version << 4);

@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "gen.h"
+#include "rnd.h"
 
 #define WORDS_MAX	16
 
@@ -56,7 +57,7 @@ words_pick(uint32_t *idx, size_t n)
 
 	limit = 65536 - 65536 % (uint32_t)gen_nwords;
 	while (got < n) {
-		randombytes_buf(b, sizeof(b));
+		rnd_bytes(b, sizeof(b));
 		for (i = 0; i < sizeof(b) && got < n; i += 2)
 			if ((v = (uint32_t)b[i] << 8 | b[i + 1]) < limit)
 				idx[got++] = v % (uint32_t)gen_nwords;

@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "response.h"
+#include "rnd.h"
 
 static const struct { int code; const char *text; } statuses[] = {
 	{ 200, "OK" }, { 400, "Bad Request" }, { 401, "Unauthorized" },
@@ -126,7 +127,7 @@ uuid4_str(char out[37])
 	static const char hex[] = "0123456789abcdef";
 	size_t	 i, o = 0;
 
-	randombytes_buf(b, sizeof(b));
+	rnd_bytes(b, sizeof(b));
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
 	for (i = 0; i < 16; i++) {

@@ -55,7 +55,7 @@ def unix_open(path):
 
 
 class Stack:
-    def __init__(self, binary, workers=4, conf=""):
+    def __init__(self, binary, workers=4, conf="", keepalive=2):
         self.binary = binary
         self.dir = tempfile.mkdtemp(prefix="idmint-http-")
         self.db = os.path.join(self.dir, "db")
@@ -65,6 +65,7 @@ class Stack:
             f.write("db = %s\nlog_level = info\nflush_ms = 50\n%s" % (self.db, conf))
         self.env = dict(os.environ, IDMINT_CONF=self.conf)
         self.workers = workers
+        self.keepalive = keepalive      # nginx's kept FastCGI connections
         self.procs = []
         self.pidfile = os.path.join(self.dir, "pool.pid")
         self.pool_pids = []
@@ -127,7 +128,8 @@ class Stack:
         # As root, nginx's workers would drop to nobody and lose the socket.
         user = "user root root;" if os.geteuid() == 0 else ""
         conf = self.render("nginx.conf.in", PORT=port, DIR=self.dir,
-                           SOCK=self.sock, USERLINE=user)
+                           SOCK=self.sock, USERLINE=user,
+                           KEEPALIVE=self.keepalive)
         return self.start(["nginx", "-e", os.path.join(self.dir, "nginx.err"),
                            "-p", self.dir, "-c", conf], port, "nginx")
 

@@ -108,10 +108,10 @@ class Pool:
         port = servers.free_port()
         with open(os.path.join(servers.HERE, "nginx.conf.in")) as f:
             text = f.read()
-        # Fewer kept connections than live workers (see the top).
-        text = re.sub(r"\bkeepalive\s+\d+;", "keepalive %d;" % keepalive, text)
         user = "user root root;" if os.geteuid() == 0 else ""
-        for k, v in dict(PORT=port, DIR=self.dir, SOCK=self.sock, USERLINE=user).items():
+        # Fewer kept connections than live workers (see the top).
+        for k, v in dict(PORT=port, DIR=self.dir, SOCK=self.sock, USERLINE=user,
+                         KEEPALIVE=keepalive).items():
             text = text.replace("@" + k + "@", str(v))
         conf = os.path.join(self.dir, "nginx.conf")
         with open(conf, "w") as f:
