@@ -102,12 +102,21 @@ claim_slot(struct server *s, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * A worker with no snowflake slot (more workers than 2^(10 - node_bits))
+ * still serves everything else; snowflake requests retry the claim and
+ * answer 503 while every slot is held.
+ */
 int
 server_open(struct server *s, char *err, size_t errlen)
 {
+	char	 why[512];
+
 	if (open_store(s, err, errlen) == -1)
 		return -1;
-	return claim_slot(s, err, errlen);
+	if (claim_slot(s, why, sizeof(why)) == -1)
+		log_warn("no snowflake slot for this worker yet: %s", why);
+	return 0;
 }
 
 void
