@@ -14,7 +14,7 @@
 
 #include "conf.h"
 
-enum conf_kind { CK_PATH, CK_SIZE, CK_UINT, CK_BOOL, CK_LEVEL };
+enum conf_kind { CK_PATH, CK_SIZE, CK_UINT, CK_BOOL, CK_LEVEL, CK_LOG };
 
 struct conf_key {
 	const char	*name;
@@ -29,6 +29,7 @@ static const struct conf_key conf_keys[] = {
 	{ "max_body",		CK_SIZE,  OFF(max_body),	1, 32ULL << 20 },
 	{ "map_size",		CK_SIZE,  OFF(map_size),	1ULL << 20, 1ULL << 40 },
 	{ "log_level",		CK_LEVEL, OFF(log_level),	0, 0 },
+	{ "log",		CK_LOG,   OFF(log),		0, 0 },
 	{ "flush_ms",		CK_UINT,  OFF(flush_ms),	1, 60000 },
 	{ "snowflake_epoch",	CK_UINT,  OFF(snowflake_epoch),	0, 4102444800000ULL },
 	{ "node_id",		CK_UINT,  OFF(node_id),		0, 1023 },
@@ -44,7 +45,8 @@ conf_defaults(struct conf *c)
 	snprintf(c->db, sizeof(c->db), "%s", "/var/lib/idmint");
 	c->max_body = 64 * 1024;
 	c->map_size = 1ULL << 30;
-	c->log_level = LOG_WARN;
+	c->log_level = LL_WARN;
+	snprintf(c->log, sizeof(c->log), "%s", "stderr");
 	c->flush_ms = 1000;
 	c->snowflake_epoch = 1288834974657ULL;
 	c->node_id = 0;
@@ -90,6 +92,15 @@ set_value(struct conf *c, const struct conf_key *k, const char *v,
 	enum log_level	 lvl;
 
 	switch (k->kind) {
+	case CK_LOG:
+		if (strcmp(v, "stderr") != 0 && strcmp(v, "syslog") != 0 &&
+		    (*v != '/' || strlen(v) >= sizeof(c->log))) {
+			snprintf(why, whylen,
+			    "must be stderr, syslog or an absolute path");
+			return -1;
+		}
+		memcpy(base, v, strlen(v) + 1);
+		return 0;
 	case CK_PATH:
 		if (*v != '/' || strlen(v) >= sizeof(c->db)) {
 			snprintf(why, whylen, "must be an absolute path");

@@ -17,6 +17,7 @@ struct conf {
 	uint64_t	 max_body;		/* bytes */
 	uint64_t	 map_size;		/* bytes */
 	enum log_level	 log_level;
+	char		 log[4096];		/* stderr, syslog or a file */
 	uint64_t	 flush_ms;
 	uint64_t	 snowflake_epoch;	/* ms since the Unix epoch */
 	uint64_t	 node_id;

@@ -87,6 +87,10 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	log_init("idmint", conf.log_level);
+	if (log_target(conf.log) == -1) {
+		fprintf(stderr, "idmint: log %s: %s\n", conf.log, strerror(errno));
+		return 1;
+	}
 	if (sodium_init() < 0) {
 		log_err("libsodium failed to initialise");
 		return 1;

@@ -8,6 +8,7 @@ program.  Prints "N passed, N failed" and exits non-zero on any failure.
 import http.client
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -196,6 +197,11 @@ def test_sigterm(stack):
         p.kill()
         rc = -999
     check(rc == 0, "worker exits 0 on SIGUSR1, got %d" % rc)
+    # spawn-fcgi drops the workers' stderr: `log = FILE` keeps their lines.
+    with open(os.path.join(stack.dir, "idmint.log")) as f:
+        lines = f.read().splitlines()
+    check(any(re.match(r"idmint\[%d\]: info: stopping$" % p.pid, l) for l in lines),
+          "the worker's own line is in the log file: %r" % lines[-3:])
 
 
 def main():

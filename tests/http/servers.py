@@ -62,7 +62,8 @@ class Stack:
         self.sock = os.path.join(self.dir, "idmint.sock")
         self.conf = os.path.join(self.dir, "idmint.conf")
         with open(self.conf, "w") as f:
-            f.write("db = %s\nlog_level = info\nflush_ms = 50\n%s" % (self.db, conf))
+            f.write("db = %s\nlog_level = info\nlog = %s/idmint.log\nflush_ms = 50\n%s"
+                    % (self.db, self.dir, conf))
         self.env = dict(os.environ, IDMINT_CONF=self.conf)
         self.workers = workers
         self.keepalive = keepalive      # nginx's kept FastCGI connections

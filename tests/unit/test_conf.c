@@ -19,6 +19,7 @@ Test(conf, defaults)
 	cr_assert_eq(c.snowflake_epoch, 1288834974657ULL);
 	cr_assert_eq(c.node_bits, 5);
 	cr_assert_eq(c.count_usage, 1);
+	cr_assert_str_eq(c.log, "stderr");
 }
 
 Test(conf, good_file)
@@ -29,10 +30,12 @@ Test(conf, good_file)
 	conf_defaults(&c);
 	cr_assert_eq(conf_parse(&c, "t.conf",
 	    "# comment\n\n  db = /tmp/x  \nmax_body=1M\r\nlog_level = debug\n"
-	    "count_usage = no\nnode_id = 3\n", err, sizeof(err)), 0, "%s", err);
+	    "count_usage = no\nnode_id = 3\nlog = syslog\n", err, sizeof(err)),
+	    0, "%s", err);
+	cr_assert_str_eq(c.log, "syslog");
 	cr_assert_str_eq(c.db, "/tmp/x");
 	cr_assert_eq(c.max_body, 1 << 20);
-	cr_assert_eq(c.log_level, LOG_DEBUG);
+	cr_assert_eq(c.log_level, LL_DEBUG);
 	cr_assert_eq(c.count_usage, 0);
 	cr_assert_eq(c.node_id, 3);
 }
@@ -56,6 +59,7 @@ Test(conf, bad_values)
 		"max_body = 12x", "max_body =", "log_level = loud",
 		"db = relative/path", "count_usage = maybe",
 		"node_bits = 10", "flush_ms = 99999999999999999999999",
+		"log = somewhere", "log = relative/file",
 		"just words",
 	};
 	struct conf c;
