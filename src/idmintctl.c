@@ -18,6 +18,7 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
+#include "conf.h"
 #include "plan.h"
 #include "store.h"
 #include "token.h"
@@ -766,10 +767,20 @@ run(struct ctx *c, const struct cmd *cmd)
 	char	 e[1024];
 	int	 rc;
 
+	static struct conf conf;
+	size_t	 mapsize = 0;
+
 	if (check_cmd(c, cmd) != 0 || precheck(c, cmd) != 0)
 		return c->failrc;
-	c->dir = store_dir(c->dir);
-	if (store_open(&c->st, c->dir, 0, e, sizeof(e)) != STORE_OK)
+	/* -d wins; else the store idmint itself uses: IDMINT_DB, then the
+	 * configuration file (IDMINT_CONF or the default), then the default. */
+	conf_defaults(&conf);
+	if (conf_load(&conf, NULL, e, sizeof(e)) == -1)
+		return fail(c, "%s", e);
+	mapsize = (size_t)conf.map_size;
+	if (c->dir == NULL || *c->dir == '\0')
+		c->dir = conf.db;
+	if (store_open(&c->st, c->dir, mapsize, e, sizeof(e)) != STORE_OK)
 		return fail(c, "%s", e);
 	if (cmd->flush)
 		flush_usage(c);

@@ -276,6 +276,20 @@ t_rc "--db=" 1
 out=$("$C" "-d$D" available alice 2>"$tmp/err"); rc=$?
 t_rc "-dDIR" 1
 
+# ---- the store dir from idmint's configuration file ----
+printf 'db = %s\n' "$D" > "$tmp/conf"
+out=$(IDMINT_CONF="$tmp/conf" "$C" available alice 2>"$tmp/err"); rc=$?
+t_rc "db from IDMINT_CONF's file" 1
+printf 'db = %s/elsewhere\n' "$tmp" > "$tmp/conf"
+out=$(IDMINT_CONF="$tmp/conf" IDMINT_DB="$D" "$C" available alice 2>"$tmp/err"); rc=$?
+t_rc "IDMINT_DB over the file" 1
+out=$(IDMINT_CONF="$tmp/conf" "$C" -d "$D" available alice 2>"$tmp/err"); rc=$?
+t_rc "-d over the file" 1
+printf 'db = %s\nbogus = 1\n' "$D" > "$tmp/conf"
+out=$(IDMINT_CONF="$tmp/conf" "$C" list 2>"$tmp/err"); rc=$?; err=$(cat "$tmp/err")
+t_rc "bad configuration file" 1
+t_errhas "bad configuration file" "$tmp/conf:2: unknown setting \"bogus\""
+
 # ---- no plain token anywhere in the store ----
 n=0
 for t in $tokens; do
