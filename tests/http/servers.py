@@ -150,18 +150,33 @@ class Stack:
 
     def stop_all(self, keep=False):
         for p in self.procs:
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
+            stop_proc(p)
         self.procs = []
         if self.pool_pids:
             self.stop_pool()
         if not keep:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def stop_proc(p):
+    """SIGTERM a child we started, SIGKILL it after 10 s, and reap it."""
+    if p is None or p.poll() is not None:
+        return
+    p.terminate()
+    try:
+        p.wait(10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+
+
+def ctl(ctlbin, db, *args):
+    """Run idmintctl on a store; its stdout, or an exception with stderr."""
+    p = subprocess.run([ctlbin, "-d", db] + list(args), capture_output=True,
+                       text=True, timeout=30)
+    if p.returncode != 0:
+        raise RuntimeError("idmintctl %s: %s" % (" ".join(args), p.stderr))
+    return p.stdout.strip()
 
 
 def pid_alive(pid):

@@ -44,11 +44,7 @@ SetEnv IDMINT_CONF /dev/null
 
 
 def ctl(db, *args):
-    p = subprocess.run([run.CTL, "-d", db] + list(args), capture_output=True,
-                       text=True, timeout=20)
-    if p.returncode != 0:
-        raise RuntimeError("idmintctl %s: %s" % (" ".join(args), p.stderr))
-    return p.stdout.strip()
+    return servers.ctl(run.CTL, db, *args)
 
 
 def scenarios(stack, fronts, check):
@@ -80,12 +76,7 @@ def scenarios(stack, fronts, check):
         base = "http://127.0.0.1:%d/cgi-bin/idmint" % port
         _checks(base, token, db, check)
     finally:
-        p.terminate()
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
+        servers.stop_proc(p)
         shutil.rmtree(d, ignore_errors=True)
 
 

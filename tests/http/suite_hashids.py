@@ -14,6 +14,7 @@ import time
 import urllib.parse
 
 run = sys.modules["__main__"]   # run.py: CTL, request(), cgi()
+import servers  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VECTORS = [os.path.join(HERE, "..", "vectors", f) for f in ("hashids.tsv", "hashids-extra.tsv")]
@@ -35,11 +36,7 @@ E_ALPHA16 = "Hashids: alphabet must contain at least 16 unique characters, provi
 
 # -- keys ----------------------------------------------------------------------
 def ctl(stack, *args):
-    p = subprocess.run([run.CTL, "-d", stack.db] + list(args),
-                       capture_output=True, text=True, timeout=20)
-    if p.returncode != 0:
-        raise RuntimeError("idmintctl %s: %s" % (" ".join(args), p.stderr))
-    return p.stdout.strip()
+    return servers.ctl(run.CTL, stack.db, *args)
 
 
 def prepare(stack):

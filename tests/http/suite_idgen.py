@@ -15,6 +15,7 @@ import time
 import urllib.parse
 
 run = sys.modules["__main__"]   # run.py: CTL, request(), cgi()
+import servers  # noqa: E402
 
 JSON = {"Content-Type": "application/json"}
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -32,11 +33,7 @@ BIG_ALPHA = "".join(chr(0x4e00 + i) for i in range(256))           # 256 unique,
 
 # -- keys ----------------------------------------------------------------------
 def ctl(stack, *args):
-    p = subprocess.run([run.CTL, "-d", stack.db] + list(args),
-                       capture_output=True, text=True, timeout=20)
-    if p.returncode != 0:
-        raise RuntimeError("idmintctl %s: %s" % (" ".join(args), p.stderr))
-    return p.stdout.strip()
+    return servers.ctl(run.CTL, stack.db, *args)
 
 
 def prepare(stack):

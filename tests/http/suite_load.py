@@ -123,14 +123,7 @@ class Pool:
         return port
 
     def stop(self):
-        p = self.nginx_proc
-        if p is not None and p.poll() is None:
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        servers.stop_proc(self.nginx_proc)
         for pid in self.pids:
             signal_pid(pid, signal.SIGTERM)
         for pid in self.pids:
