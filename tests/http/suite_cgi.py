@@ -1,6 +1,9 @@
-"""idmint as a plain CGI program under Apache (mod_cgid), the way shared
-hosting runs it: the binary in a cgi-bin, the store named by SetEnv, the
-web server's own user owning the store.  Loopback only.
+"""idmint started by Apache itself, as the web server's own user owning the
+store, loopback only:
+- as a plain CGI program (mod_cgid), the way shared hosting runs it: the
+  binary in a cgi-bin, the store named by SetEnv;
+- as FastCGI under mod_fcgid, which starts and stops the workers itself,
+  mounted at the root of the site.
 
 Loaded by run.py (`python3 tests/http/run.py suite_cgi`).
 """
@@ -15,7 +18,7 @@ import tempfile
 run = sys.modules["__main__"]
 import servers  # noqa: E402
 
-CONF = """ServerRoot "{d}"
+COMMON = """ServerRoot "{d}"
 ServerName localhost
 Listen 127.0.0.1:{port}
 PidFile "{d}/apache.pid"
@@ -26,17 +29,36 @@ LoadModule mpm_event_module {mods}/mod_mpm_event.so
 LoadModule authz_core_module {mods}/mod_authz_core.so
 LoadModule alias_module {mods}/mod_alias.so
 LoadModule env_module {mods}/mod_env.so
-LoadModule cgid_module {mods}/mod_cgid.so
 Mutex file:{d}
 DefaultRuntimeDir "{d}"
-ScriptSock "{d}/cgid.sock"
 StartServers 1
 ServerLimit 1
 ThreadsPerChild 8
+"""
+
+CGID = """LoadModule cgid_module {mods}/mod_cgid.so
+ScriptSock "{d}/cgid.sock"
 ScriptAlias /cgi-bin/idmint "{d}/cgi-bin/idmint"
 SetEnv IDMINT_DB "{d}/db"
 SetEnv IDMINT_CONF /dev/null
 <Directory "{d}/cgi-bin">
+    Require all granted
+    CGIPassAuth On
+</Directory>
+"""
+
+# As etc/apache/idmint-fcgid.conf, with this test's paths.
+FCGID = """LoadModule fcgid_module {mods}/mod_fcgid.so
+FcgidIPCDir "{d}/fcgid"
+FcgidProcessTableFile "{d}/fcgid/table"
+FcgidMaxProcessesPerClass 4
+FcgidInitialEnv IDMINT_DB "{d}/db"
+FcgidInitialEnv IDMINT_CONF /dev/null
+AliasMatch "^(/.*)?$" "{d}/cgi-bin/idmint$1"
+<Directory "{d}/cgi-bin">
+    SetHandler fcgid-script
+    Options +ExecCGI
+    AcceptPathInfo On
     Require all granted
     CGIPassAuth On
 </Directory>
@@ -48,10 +70,17 @@ def ctl(db, *args):
 
 
 def scenarios(stack, fronts, check):
+    for mode, extra, prefix in (("apache CGI", CGID, "/cgi-bin/idmint"),
+                                ("apache mod_fcgid", FCGID, "")):
+        run_mode(mode, extra, prefix, check)
+
+
+def run_mode(mode, extra, prefix, check):
     d = tempfile.mkdtemp(prefix="idmint-cgi-")
     os.chmod(d, 0o755)
     db = os.path.join(d, "db")
     os.makedirs(os.path.join(d, "cgi-bin"))
+    os.makedirs(os.path.join(d, "fcgid"))
     shutil.copy(run.BIN, os.path.join(d, "cgi-bin", "idmint"))
     token = ctl(db, "add", "cgiuser")
     user = ""
@@ -59,65 +88,65 @@ def scenarios(stack, fronts, check):
         # Apache runs CGI programs as its own user, who must own the store.
         user = "User www-data\nGroup www-data"
         pw = pwd.getpwnam("www-data")
+        os.chown(os.path.join(d, "fcgid"), pw.pw_uid, pw.pw_gid)
         for root, dirs, files in os.walk(db):
             for n in [root] + [os.path.join(root, f) for f in files]:
                 os.chown(n, pw.pw_uid, pw.pw_gid)
     port = servers.free_port()
     conf = os.path.join(d, "apache.conf")
     with open(conf, "w") as f:
-        f.write(CONF.format(d=d, port=port, user=user,
-                            mods="/usr/lib/apache2/modules"))
+        f.write((COMMON + extra).format(d=d, port=port, user=user,
+                                        mods="/usr/lib/apache2/modules"))
     p = subprocess.Popen(["apache2", "-f", conf, "-DFOREGROUND"],
                          stdout=subprocess.DEVNULL,
                          stderr=open(os.path.join(d, "apache.start"), "ab"))
     try:
         servers.wait_for(lambda: servers.port_open(port) or p.poll() is not None,
-                         "apache (CGI)")
-        base = "http://127.0.0.1:%d/cgi-bin/idmint" % port
-        _checks(base, token, db, check)
+                         mode)
+        _checks(mode, "http://127.0.0.1:%d" % port, prefix, token, db, check)
     finally:
         servers.stop_proc(p)
         shutil.rmtree(d, ignore_errors=True)
 
 
-def _checks(base, token, db, check):
+def _checks(mode, base, prefix, token, db, check):
     def req(method, path, body=None, headers=None):
         try:
             return run.request(base, method, path, body, headers)
         except Exception as e:  # a cut answer is a failure, not a crash
             return run.Resp(0, [], repr(e).encode())
 
-    prefix = base[base.index("/cgi-bin"):]
     r = req("GET", prefix + "/healthz")
     check(r.status == 200 and r.json == {"status": "ok"},
-          "apache CGI: healthz: %d %r" % (r.status, r.body[:200]))
+          mode + ": healthz: %d %r" % (r.status, r.body[:200]))
     r = req("GET", prefix + "/nowhere")
-    check(r.status == 404 and r.json == {"error": "Not found"}, "apache CGI: 404")
-    r = req("GET", prefix)
+    check(r.status == 404 and r.json == {"error": "Not found"}, mode + ": 404")
+    root = prefix or "/"
+    r = req("GET", root)
     check(r.status == 405 and r.headers.get("allow") == "POST",
-          "apache CGI: GET on the root is 405 with Allow: POST")
+          mode + ": GET on the root is 405 with Allow: POST")
     big = b'{"username":"' + b"x" * 70000 + b'"}'
-    r = req("POST", prefix, big, {"Content-Type": "application/json"})
+    r = req("POST", root, big, {"Content-Type": "application/json"})
     check(r.status == 413 and r.json == {"error": "Request body too large"},
-          "apache CGI: 413")
+          mode + ": 413")
     ok = 0
     for t in ("uuid", "nanoid", "snowflake", "snowflake"):
         body = json.dumps({"username": "CGIUSER", "token": token, "type": t,
                            "length": 12}).encode()
-        r = req("POST", prefix, body, {"Content-Type": "application/json"})
+        r = req("POST", root, body, {"Content-Type": "application/json"})
         good = r.status == 200 and isinstance((r.json or {}).get("id"), str)
-        check(good, "apache CGI: POST %s: %d %r" % (t, r.status, r.body[:200]))
+        check(good, mode + ": POST %s: %d %r" % (t, r.status, r.body[:200]))
         ok += good
     r = req("GET", prefix + "/v1/encode?numbers=1,2,3",
             headers={"Authorization": "Bearer " + token})
     check(r.status == 200 and r.json["data"]["hash"] == "o2fXhV",
-          "apache CGI: Bearer token passed through: %d %r" % (r.status, r.body[:200]))
+          mode + ": Bearer token passed through: %d %r" % (r.status, r.body[:200]))
     ok += r.status == 200
     r = req("GET", prefix + "/v1/encode?numbers=1", headers={"X-Api-Key": "idm_nope"})
     check(r.status == 401 and r.json["message"] == "Missing or invalid x-oanor-key header",
-          "apache CGI: unknown token is 401")
+          mode + ": unknown token is 401")
     # Each CGI process flushes its count as it exits: all are in the store.
     use = json.loads(ctl(db, "--json", "usage", "cgiuser"))
     types = {t["type"]: t["month"] for t in use.get("types", [])}
     check(use.get("month_total") == ok and types.get("snowflake") == 2,
-          "apache CGI: usage counts every 200 (%d): %s" % (ok, json.dumps(use)[:300]))
+          mode + ": usage counts every 200 (%d): %s" % (ok, json.dumps(use)[:300]))
