@@ -56,11 +56,13 @@ FcgidInitialEnv IDMINT_DB "{d}/db"
 FcgidInitialEnv IDMINT_CONF /dev/null
 AliasMatch "^(/.*)?$" "{d}/cgi-bin/idmint$1"
 <Directory "{d}/cgi-bin">
-    SetHandler fcgid-script
-    Options +ExecCGI
-    AcceptPathInfo On
-    Require all granted
-    CGIPassAuth On
+    <Files "idmint">
+        SetHandler fcgid-script
+        Options +ExecCGI
+        AcceptPathInfo On
+        Require all granted
+        CGIPassAuth On
+    </Files>
 </Directory>
 """
 
