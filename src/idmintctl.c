@@ -9,11 +9,16 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 #include <sodium.h>
@@ -761,6 +766,25 @@ precheck(struct ctx *c, const struct cmd *cmd)
 	return 0;
 }
 
+/*
+ * Root managing a store that belongs to the workers' user (www-data, say)
+ * would leave files the workers cannot open: become the store's owner
+ * first, so every file idmintctl creates is theirs.
+ */
+static int
+become_owner(struct ctx *c, const char *dir)
+{
+	struct stat	 sb;
+
+	if (geteuid() != 0 || stat(dir, &sb) == -1 || sb.st_uid == 0)
+		return 0;
+	if (setgroups(0, NULL) == -1 || setgid(sb.st_gid) == -1 ||
+	    setuid(sb.st_uid) == -1)
+		return fail(c, "cannot become the owner (uid %ld) of %s: %s",
+		    (long)sb.st_uid, dir, strerror(errno));
+	return 0;
+}
+
 static int
 run(struct ctx *c, const struct cmd *cmd)
 {
@@ -780,6 +804,8 @@ run(struct ctx *c, const struct cmd *cmd)
 	mapsize = (size_t)conf.map_size;
 	if (c->dir == NULL || *c->dir == '\0')
 		c->dir = conf.db;
+	if (become_owner(c, c->dir) != 0)
+		return c->failrc;
 	if (store_open(&c->st, c->dir, mapsize, e, sizeof(e)) != STORE_OK)
 		return fail(c, "%s", e);
 	if (cmd->flush)

@@ -290,6 +290,17 @@ out=$(IDMINT_CONF="$tmp/conf" "$C" list 2>"$tmp/err"); rc=$?; err=$(cat "$tmp/er
 t_rc "bad configuration file" 1
 t_errhas "bad configuration file" "$tmp/conf:2: unknown setting \"bogus\""
 
+# ---- root on a store owned by the workers' user works as that user ----
+if [ "$(id -u)" -eq 0 ] && id www-data >/dev/null 2>&1; then
+	W="$tmp/wstore"
+	mkdir -m 0700 "$W" && chown www-data:www-data "$W"
+	chmod 755 "$tmp"
+	out=$("$C" -d "$W" add webkey 2>"$tmp/err"); rc=$?; err=$(cat "$tmp/err")
+	t_rc "root adds to a www-data store" 0
+	owners=$(find "$W" -newer "$tmp/conf" -exec stat -c %U {} + | sort -u | tr '\n' ' ')
+	if [ "$owners" = "www-data " ]; then ok; else bad "files made as root: owners [$owners]"; fi
+fi
+
 # ---- no plain token anywhere in the store ----
 n=0
 for t in $tokens; do
