@@ -33,15 +33,7 @@ def check(cond, what):
         print("FAIL:", what)
 
 
-class Resp:
-    def __init__(self, status, headers, body):
-        self.status = status
-        self.headers = {k.lower(): v for k, v in headers}
-        self.body = body
-        try:
-            self.json = json.loads(body) if body else None
-        except ValueError:
-            self.json = None
+Resp = servers.Resp
 
 
 def request(base, method, path, body=None, headers=None):

@@ -4,6 +4,7 @@ Each server gets its own temporary directory and a free port on
 127.0.0.1; readiness is polled with a bound, never waited for with a
 sleep.  Everything started here is stopped by stop_all().
 """
+import json
 import os
 import shutil
 import signal
@@ -13,6 +14,19 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class Resp:
+    """An HTTP answer: status, headers by lower-case name, body, and the
+    body parsed as JSON (None when it is not JSON)."""
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = {k.lower(): v for k, v in headers}
+        self.body = body
+        try:
+            self.json = json.loads(body) if body else None
+        except ValueError:
+            self.json = None
 
 
 def free_port():

@@ -144,15 +144,7 @@ def signal_pid(pid, sig):
 
 # ---- clients -----------------------------------------------------------------
 
-class Resp:
-    def __init__(self, status, headers, body):
-        self.status = status
-        self.headers = {k.lower(): v for k, v in headers}
-        self.body = body
-        try:
-            self.json = json.loads(body) if body else None
-        except ValueError:
-            self.json = None
+Resp = servers.Resp
 
 
 class Client:
