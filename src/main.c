@@ -20,6 +20,7 @@
 #include "serve.h"
 
 static volatile sig_atomic_t stopping;
+static sigset_t		 stopsigs;
 
 static void
 on_stop(int sig)
@@ -35,6 +36,10 @@ signals_init(void)
 	struct sigaction sa;
 
 	/* No SA_RESTART: the blocked accept() must return so the loop ends. */
+	sigemptyset(&stopsigs);
+	sigaddset(&stopsigs, SIGTERM);
+	sigaddset(&stopsigs, SIGUSR1);
+	sigaddset(&stopsigs, SIGINT);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
 	sigemptyset(&sa.sa_mask);
@@ -126,7 +131,16 @@ main(int argc, char *argv[])
 		log_err("%s", err);
 		return 1;
 	}
-	while (!stopping && io_fcgi_accept(&io) == 0) {
+	/*
+	 * A stop signal may interrupt only the wait for a request: during one
+	 * it stays pending (a read or write cut short by EINTR would lose the
+	 * answer), and is taken as soon as the next wait begins.
+	 */
+	for (;;) {
+		sigprocmask(SIG_UNBLOCK, &stopsigs, NULL);
+		if (stopping || io_fcgi_accept(&io) == -1)
+			break;
+		sigprocmask(SIG_BLOCK, &stopsigs, NULL);
 		serve(&srv, &io);
 		io_fcgi_finish();
 	}

@@ -9,6 +9,8 @@ import http.client
 import json
 import os
 import re
+import socket
+import struct
 import signal
 import subprocess
 import sys
@@ -162,6 +164,68 @@ def fcgi_healthz(sock):
     return b'{"status":"ok"}' in p.stdout
 
 
+def fcgi_record(rtype, content, rid=1):
+    return struct.pack(">BBHHBB", 1, rtype, rid, len(content), 0, 0) + content
+
+
+def fcgi_params(env):
+    out = b""
+    for k, v in env.items():
+        k, v = k.encode(), v.encode()
+        for n in (len(k), len(v)):
+            out += bytes([n]) if n < 128 else struct.pack(">I", n | 0x80000000)
+        out += k + v
+    return out
+
+
+def in_read(pid):
+    """Is the process blocked in read(2)?  (/proc/PID/syscall: number 0.)"""
+    try:
+        with open("/proc/%d/syscall" % pid) as f:
+            return f.read().split()[0] == "0"
+    except (OSError, IndexError):
+        return False
+
+
+def test_request_in_hand(stack):
+    """SIGTERM while a worker waits for the rest of a body: it still reads
+    it, answers in full, then exits 0."""
+    sock = os.path.join(stack.dir, "hand.sock")
+    p = subprocess.Popen(["spawn-fcgi", "-n", "-s", sock, "--", BIN], env=stack.env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    servers.wait_for(lambda: servers.unix_open(sock), "single worker")
+    body = b'{"username":"","token":""}'
+    c = socket.socket(socket.AF_UNIX)
+    c.settimeout(10)
+    c.connect(sock)
+    c.sendall(fcgi_record(1, struct.pack(">HB5x", 1, 0)) +
+              fcgi_record(4, fcgi_params({"REQUEST_METHOD": "POST", "PATH_INFO": "/",
+                                          "CONTENT_TYPE": "application/json",
+                                          "CONTENT_LENGTH": str(len(body))})) +
+              fcgi_record(4, b"") + fcgi_record(5, body[:5]))
+    try:
+        servers.wait_for(lambda: in_read(p.pid), "the worker to wait for the body", 10)
+        p.send_signal(signal.SIGTERM)
+        c.sendall(fcgi_record(5, body[5:]) + fcgi_record(5, b""))
+        data = b""
+        while True:
+            chunk = c.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except (OSError, RuntimeError) as e:
+        data = repr(e).encode()
+    c.close()
+    try:
+        rc = p.wait(10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        rc = -999
+    check(b"Status: 401" in data and b"Please provide a username and token" in data,
+          "SIGTERM mid-body: the request in hand is answered in full: %r" % data[:300])
+    check(rc == 0, "SIGTERM mid-body: then the worker exits 0, got %d" % rc)
+
+
 def test_sigterm(stack):
     """SIGTERM and SIGUSR1 stop a worker, which exits 0."""
     sock = os.path.join(stack.dir, "one.sock")
@@ -224,6 +288,7 @@ def main():
         stack.stop_all(keep=True)
         stack.procs = []
         test_sigterm(stack)
+        test_request_in_hand(stack)
     finally:
         stack.stop_all(keep=failed > 0)
         if failed:
