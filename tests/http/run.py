@@ -70,6 +70,7 @@ def cgi(method, path, body=b"", headers=None, query="", env_extra=None):
     r = Resp(status, hdrs, rest)
     r.first_line = lines[0]
     r.rc = p.returncode
+    r.stderr = p.stderr
     return r
 
 
@@ -114,7 +115,12 @@ def run_table(name, send, cases):
             ok = ok and pred(r)
         except Exception:
             ok = False
-        check(ok, "%s: %s: got %d %r" % (name, cname, r.status, r.body[:300]))
+        # In CGI mode the process must also exit cleanly (no sanitizer
+        # report, no leak found at exit).
+        rc = getattr(r, "rc", 0)
+        check(ok and rc == 0, "%s: %s: got %d %r (exit %d%s)" % (
+            name, cname, r.status, r.body[:300], rc,
+            ": " + r.stderr[-300:].decode(errors="replace") if rc else ""))
 
 
 def via_http(base):
