@@ -83,7 +83,7 @@ common_params(struct ctx *x, struct hreq *hr)
 	rc = hashids_get(&hr->h, hr->salt, hr->saltlen, hr->alphabet,
 	    hr->alphalen, &x->errbuf);
 	if (rc == HASHIDS_EALPHABET)
-		return bad(x, buf_cstr(&x->errbuf));
+		return ctx_error_n(x, 400, buf_cstr(&x->errbuf), x->errbuf.len);
 	if (rc == HASHIDS_ENOMEM)
 		return ctx_error(x, 503, "Service unavailable");
 	if (rc != HASHIDS_OK) {

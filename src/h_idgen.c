@@ -20,7 +20,26 @@ struct body {
 	enum ctype	 ctype;
 	json_object	*obj;		/* CT_JSON / CT_NONE */
 	struct qlist	 form;		/* CT_FORM */
+	const char	*raw;		/* the JSON text itself */
+	size_t		 rawlen;
+	int		 escapes;	/* it holds a \u escape somewhere */
 };
+
+/*
+ * json-c turns a \u escape of a lone UTF-16 surrogate into U+FFFD, which
+ * would hand the generators a character the client never sent.  Such a
+ * string is not valid Unicode: give it to them as bytes that are not
+ * valid UTF-8 either, so they answer as for a form body's bad bytes.
+ */
+static int
+lone_surrogate(const struct body *b, const char *name)
+{
+	const char	*v;
+	size_t		 n;
+
+	return b->escapes && json_member(b->raw, b->rawlen, name, &v, &n) &&
+	    json_lone_surrogate(v, n);
+}
 
 static void
 body_get(const struct params *p, const char *name, struct field *f)
@@ -44,6 +63,10 @@ body_get(const struct params *p, const char *name, struct field *f)
 		f->kind = FIELD_STRING;
 		f->str = json_object_get_string(v);
 		f->len = (size_t)json_object_get_string_len(v);
+		if (lone_surrogate(b, name)) {
+			f->str = "\xff";
+			f->len = 1;
+		}
 		break;
 	case json_type_int:
 		f->kind = FIELD_INT;
@@ -64,7 +87,7 @@ json_body(const char *s, size_t len)
 	size_t		 used;
 
 	if (len == 0 || len > INT32_MAX || !json_check(s, len) ||
-	    (tok = json_tokener_new()) == NULL)
+	    (tok = json_tokener_new_ex(JSON_DEPTH_MAX + 1)) == NULL)
 		return NULL;
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);	/* no {"a":1,} */
 	o = json_tokener_parse_ex(tok, s, (int)len);
@@ -100,20 +123,34 @@ body_parse(struct ctx *x, struct body *b)
 	case CT_NONE:
 		if ((b->obj = json_body(r->body.data, r->body.len)) == NULL)
 			return ctx_error(x, 400, "Invalid JSON body");
+		b->raw = r->body.data;
+		b->rawlen = r->body.len;
+		b->escapes = memmem(b->raw, b->rawlen, "\\u", 2) != NULL;
 		return 200;
 	default:
 		return ctx_error(x, 415, "Unsupported Content-Type");
 	}
 }
 
+/*
+ * "ID Type <type> not supported.": the value as sent, cut to 64 bytes
+ * without splitting a UTF-8 character.  A non-string JSON value (5, true,
+ * {}) is echoed as its JSON text, as written.
+ */
 static int
-type_unknown(struct ctx *x, const struct field *t)
+type_unknown(struct ctx *x, const char *t, size_t len)
 {
-	size_t	 n = t->len < TYPE_ECHO_MAX ? t->len : TYPE_ECHO_MAX;
+	size_t	 n = len;
 
+	if (n > TYPE_ECHO_MAX) {
+		n = TYPE_ECHO_MAX;
+		while (n > 0 && ((unsigned char)t[n] & 0xc0) == 0x80)
+			n--;
+	}
 	/* Built raw: the dispatcher escapes it when it writes the JSON. */
+	buf_reset(&x->errbuf);
 	buf_add(&x->errbuf, "ID Type ", 8);
-	buf_add(&x->errbuf, t->str, n);
+	buf_add(&x->errbuf, t, n);
 	buf_add(&x->errbuf, " not supported.", 15);
 	return ctx_error_n(x, 400, buf_cstr(&x->errbuf), x->errbuf.len);
 }
@@ -139,6 +176,8 @@ idgen(struct ctx *x, struct body *b, struct gen_result *res)
 	struct params	 p = { body_get, b };
 	struct field	 user, tok, type;
 	const struct generator *g;
+	const char	*raw;
+	size_t		 rawlen;
 	int		 status;
 
 	if ((status = body_parse(x, b)) != 200)
@@ -152,18 +191,14 @@ idgen(struct ctx *x, struct body *b, struct gen_result *res)
 	    tok.len)) != 200)
 		return status;
 	param_get(&p, "type", &type);
-	if (type.kind == FIELD_ABSENT ||
-	    (type.kind == FIELD_STRING && type.len == 0))
-		return ctx_error(x, 400, "Please specify the type");
-	if (type.kind == FIELD_INT) {
-		buf_printf(&x->errbuf, "ID Type %lld not supported.",
-		    (long long)type.ival);
-		return ctx_error(x, 400, buf_cstr(&x->errbuf));
-	}
-	if (type.kind != FIELD_STRING)
+	if (type.kind != FIELD_STRING && type.kind != FIELD_ABSENT &&
+	    json_member(b->raw, b->rawlen, "type", &raw, &rawlen) &&
+	    !(rawlen == 4 && memcmp(raw, "null", 4) == 0))
+		return type_unknown(x, raw, rawlen);
+	if (type.kind != FIELD_STRING || type.len == 0)
 		return ctx_error(x, 400, "Please specify the type");
 	if ((g = gen_find(type.str, type.len)) == NULL)
-		return type_unknown(x, &type);
+		return type_unknown(x, type.str, type.len);
 	x->count_type = g->name;
 	if (g == &gen_snowflake && (status = ctx_snowflake_slot(x)) != 200)
 		return status;

@@ -190,3 +190,95 @@ json_check(const char *s, size_t len)
 
 	return len > 0 && value(&j) && j.p == j.e;
 }
+
+int
+json_member(const char *s, size_t len, const char *name, const char **val,
+    size_t *vlen)
+{
+	struct jc	 j = { (const unsigned char *)s,
+	    (const unsigned char *)s + len, 0 };
+	const unsigned char *ks, *vs, *ve;
+	size_t		 nlen = strlen(name);
+	int		 found = 0;
+
+	ws(&j);
+	if (j.p == j.e || *j.p != '{')
+		return 0;
+	j.depth = 1;
+	j.p++;
+	for (;;) {
+		ws(&j);
+		if (j.p == j.e || *j.p != '"')
+			return found;
+		ks = j.p;
+		if (!string(&j))
+			return found;
+		ws(&j);
+		if (j.p == j.e || *j.p++ != ':')
+			return found;
+		ws(&j);
+		vs = j.p;
+		if (!value(&j))
+			return found;
+		for (ve = j.p; ve > vs && (ve[-1] == ' ' || ve[-1] == '\t' ||
+		    ve[-1] == '\n' || ve[-1] == '\r'); ve--)
+			;
+		if ((size_t)(j.p - ks) >= nlen + 2 && ks[nlen + 1] == '"' &&
+		    memcmp(ks + 1, name, nlen) == 0) {
+			*val = (const char *)vs;
+			*vlen = (size_t)(ve - vs);
+			found = 1;
+		}
+		if (j.p == j.e || *j.p++ != ',')
+			return found;
+	}
+}
+
+static int
+hex4(const char *p, unsigned *out)
+{
+	unsigned v = 0;
+	int	 i, d;
+
+	for (i = 0; i < 4; i++) {
+		d = p[i];
+		if (d >= '0' && d <= '9')
+			d -= '0';
+		else if ((d | 0x20) >= 'a' && (d | 0x20) <= 'f')
+			d = (d | 0x20) - 'a' + 10;
+		else
+			return -1;
+		v = v << 4 | (unsigned)d;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+json_lone_surrogate(const char *lit, size_t len)
+{
+	size_t	 i;
+	unsigned u, lo;
+
+	for (i = 0; i < len; i++) {
+		if (lit[i] != '\\' || i + 1 >= len)
+			continue;
+		if (lit[i + 1] != 'u') {
+			i++;		/* skip the escaped character */
+			continue;
+		}
+		if (i + 6 > len || hex4(lit + i + 2, &u) == -1)
+			return 0;
+		if (u >= 0xdc00 && u <= 0xdfff)
+			return 1;
+		if (u >= 0xd800 && u <= 0xdbff) {
+			if (i + 12 > len || lit[i + 6] != '\\' ||
+			    lit[i + 7] != 'u' || hex4(lit + i + 8, &lo) == -1 ||
+			    lo < 0xdc00 || lo > 0xdfff)
+				return 1;
+			i += 6;
+		}
+		i += 5;
+	}
+	return 0;
+}

@@ -57,7 +57,8 @@ ctype_parse(const char *s)
 	return CT_OTHER;
 }
 
-/* Plain digits only, no sign, no space, no overflow. */
+/* Plain digits only, no sign, no space; a value past SIZE_MAX saturates,
+ * since it is a (very) large body, not junk. */
 static int
 clen_parse(const char *s, size_t *out)
 {
@@ -68,9 +69,10 @@ clen_parse(const char *s, size_t *out)
 		return 0;
 	}
 	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9' || v > (SIZE_MAX - 9) / 10)
+		if (*s < '0' || *s > '9')
 			return -1;
-		v = v * 10 + (size_t)(*s - '0');
+		v = v > (SIZE_MAX - 9) / 10 ? SIZE_MAX :
+		    v * 10 + (size_t)(*s - '0');
 	}
 	*out = v;
 	return 0;

@@ -143,6 +143,14 @@ void
 resp_envelope(struct response *r, int status, const char *data,
     size_t datalen, const char *message, uint64_t now_ms)
 {
+	resp_envelope_n(r, status, data, datalen, message, strlen(message),
+	    now_ms);
+}
+
+void
+resp_envelope_n(struct response *r, int status, const char *data,
+    size_t datalen, const char *message, size_t msglen, uint64_t now_ms)
+{
 	char	 ts[32], id[37];
 
 	iso_time(ts, now_ms);
@@ -161,7 +169,7 @@ resp_envelope(struct response *r, int status, const char *data,
 	buf_add(&r->body, id, 36);
 	buf_adds(&r->body, status == 200 ? "\"},\"status\":\"ok\",\"message\":" :
 	    "\"},\"status\":\"error\",\"message\":");
-	buf_add_jstr(&r->body, message, strlen(message));
+	buf_add_jstr(&r->body, message, msglen);
 	buf_adds(&r->body, status == 200 ? ",\"success\":true}" :
 	    ",\"success\":false}");
 }

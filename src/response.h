@@ -29,6 +29,8 @@ void	 resp_error_n(struct response *, int status, const char *msg,
  */
 void	 resp_envelope(struct response *, int status, const char *data,
 	    size_t datalen, const char *message, uint64_t now_ms);
+void	 resp_envelope_n(struct response *, int status, const char *data,
+	    size_t datalen, const char *message, size_t msglen, uint64_t now_ms);
 int	 resp_send(struct response *, struct io *, int with_body);
 const char *status_text(int);
 /* ISO 8601 UTC with milliseconds and Z: 24 characters plus NUL. */

@@ -14,6 +14,7 @@
 #include "gen.h"
 #include "limit.h"
 #include "log.h"
+#include "plan.h"
 #include "serve.h"
 #include "store.h"
 #include "usage.h"
@@ -272,10 +273,16 @@ ctx_finish(struct ctx *x, int status)
 	    x->count_type != NULL ? x->count_type : "unknown",
 	    x->srv->conf.count_usage ? status : 0) == -1)
 		log_err("usage: %s", usage_error(x->srv->usage));
+	/* Every authenticated answer says its limits.  A key with none
+	 * states the ceiling no plan can pass, never spent. */
 	if (v->has_headers) {
 		resp_header_u64(x->resp, "RateLimit-Limit", v->limit);
 		resp_header_u64(x->resp, "RateLimit-Remaining", v->remaining);
 		resp_header_u64(x->resp, "RateLimit-Reset", v->reset);
+	} else if (v->status != 503) {
+		resp_header_u64(x->resp, "RateLimit-Limit", PLAN_RATE_MAX);
+		resp_header_u64(x->resp, "RateLimit-Remaining", PLAN_RATE_MAX);
+		resp_header_u64(x->resp, "RateLimit-Reset", 0);
 	}
 }
 
@@ -283,7 +290,7 @@ static void
 send_error_n(struct ctx *x, int status, const char *msg, size_t len)
 {
 	if (x->fam == FAM_HASHIDS)
-		resp_envelope(x->resp, status, NULL, 0, msg, x->now_ms);
+		resp_envelope_n(x->resp, status, NULL, 0, msg, len, x->now_ms);
 	else
 		resp_error_n(x->resp, status, msg, len);
 }

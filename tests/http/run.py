@@ -149,6 +149,10 @@ def test_cgi_protocol(stack):
     check(r.status == 400 and r.json == {"error": "Request body shorter than Content-Length"},
           "cgi: body cut short is 400: %d %r" % (r.status, r.body))
     r = cgi("POST", "/", b"{}", {"Content-Type": "application/json"},
+            env_extra={"CONTENT_LENGTH": "99999999999999999999999", "IDMINT_CONF": stack.conf})
+    check(r.status == 413 and r.json == {"error": "Request body too large"},
+          "cgi: a Content-Length past 2^64 is too large, not junk: %d %r" % (r.status, r.body))
+    r = cgi("POST", "/", b"{}", {"Content-Type": "application/json"},
             env_extra={"CONTENT_LENGTH": "2x", "IDMINT_CONF": stack.conf})
     check(r.status == 400 and r.json == {"error": "Invalid Content-Length"},
           "cgi: junk Content-Length is 400")

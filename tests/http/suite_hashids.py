@@ -433,6 +433,10 @@ def cases(stack):
           fail(E_ALPHA16 + "abcdefghijklmno"))
         g("alphabet: 15 unique after duplicates on " + ep, ep, p + "&alphabet=abcdecfghijklbmnoa",
           400, fail(E_ALPHA16 + "abcdefghijklmno"))
+        # The library's text names the characters, a NUL among them.
+        g("alphabet: 15 unique, one of them NUL, on " + ep, ep,
+          p + "&alphabet=%00abcdefghijklmn", 400,
+          fail(E_ALPHA16 + "\u0000abcdefghijklmn"), raw=True)
         g("alphabet: 1025 characters on " + ep, ep,
           p + "&alphabet=" + "0123456789abcdef" * 64 + "x", 400,
           fail("alphabet must be at most 1024 characters"))

@@ -460,9 +460,11 @@ def s_plan(stack, pool, check):
     before = [e for e in entries if e[1] < a0]
     during = [e for e in entries if e[0] > a1 and e[1] < b0]
     after = [e for e in entries if e[0] > b1]
-    check(before and all(e[3].status == 200 and "ratelimit-limit" not in e[3].headers
+    # An unlimited key states the ceiling no plan can pass (1,000,000/s).
+    check(before and all(e[3].status == 200 and
+                         e[3].headers.get("ratelimit-limit") == "1000000"
                          for e in before),
-          "plan: unlimited before: 200s without RateLimit headers: %r"
+          "plan: unlimited before: 200s with RateLimit-Limit: 1000000: %r"
           % Counter(e[3].status for e in before))
     st = Counter(e[3].status for e in during)
     check(during and all(e[3].headers.get("ratelimit-limit") == "2" for e in during),
@@ -476,7 +478,8 @@ def s_plan(stack, pool, check):
     bad = [(e[2], e[3].body[:100]) for e in during
            if e[3].status == 429 and not refusal_ok(e[3], e[2], "Rate limit exceeded")]
     check(not bad, "plan: 429 shapes: %r" % bad[:3])
-    check(after and all(e[3].status == 200 and "ratelimit-limit" not in e[3].headers
+    check(after and all(e[3].status == 200 and
+                        e[3].headers.get("ratelimit-limit") == "1000000"
                         for e in after),
           "plan: back to unlimited, all 200 again: %r" % Counter(e[3].status for e in after))
 

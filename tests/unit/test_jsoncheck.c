@@ -72,3 +72,54 @@ Test(jsoncheck, depth_is_bounded)
 	huge[sizeof(huge) - 1] = '\0';
 	cr_assert(!ok(huge));
 }
+
+static const char *
+member(const char *s, const char *name)
+{
+	static char out[256];
+	const char *v;
+	size_t n;
+
+	cr_assert(json_check(s, strlen(s)), "not JSON: %s", s);
+	if (!json_member(s, strlen(s), name, &v, &n))
+		return NULL;
+	cr_assert_lt(n, sizeof(out));
+	memcpy(out, v, n);
+	out[n] = '\0';
+	return out;
+}
+
+Test(jsoncheck, members_as_written)
+{
+	const char *s = "{ \"type\" : true , \"a\":{\"type\":1},\"n\":99999999999999999999,"
+	    "\"t2\":\"x\\\"y\", \"arr\" : [ 1, 2 ] }";
+
+	cr_assert_str_eq(member(s, "type"), "true");
+	cr_assert_str_eq(member(s, "n"), "99999999999999999999");
+	cr_assert_str_eq(member(s, "t2"), "\"x\\\"y\"");
+	cr_assert_str_eq(member(s, "arr"), "[ 1, 2 ]");
+	cr_assert_null(member(s, "missing"));
+	cr_assert_null(member(s, "typ"));
+	/* The last of duplicates, as json-c keeps it; nested ones do not count. */
+	cr_assert_str_eq(member("{\"t\":1,\"t\":2}", "t"), "2");
+	cr_assert_str_eq(member("{\"x\":{\"t\":1},\"t\":null}", "t"), "null");
+	cr_assert_null(member("[{\"t\":1}]", "t"));
+}
+
+Test(jsoncheck, lone_surrogates)
+{
+	static const char *const lone[] = { "\"\\ud800\"", "\"a\\uDC00b\"",
+	    "\"\\ud83d\\ud83d\"", "\"x\\ud83d\"", "\"\\ud83dx\"",
+	    "\"\\\\\\ud800\"" };
+	static const char *const fine[] = { "\"\"", "\"abc\"",
+	    "\"\\ud83d\\ude00\"", "\"\\u00e9\\uffff\"", "\"\\\\ud800\"",
+	    "\"\\\\\\\\ud800\"" };
+	size_t i;
+
+	for (i = 0; i < sizeof(lone) / sizeof(lone[0]); i++)
+		cr_assert(json_lone_surrogate(lone[i], strlen(lone[i])),
+		    "missed: %s", lone[i]);
+	for (i = 0; i < sizeof(fine) / sizeof(fine[0]); i++)
+		cr_assert(!json_lone_surrogate(fine[i], strlen(fine[i])),
+		    "flagged: %s", fine[i]);
+}

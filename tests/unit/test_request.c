@@ -63,7 +63,7 @@ Test(request, content_length_junk)
 	static const char *const junk[] = { "CONTENT_LENGTH=-1",
 	    "CONTENT_LENGTH=+5", "CONTENT_LENGTH= 5", "CONTENT_LENGTH=5 ",
 	    "CONTENT_LENGTH=0x10", "CONTENT_LENGTH=1e3",
-	    "CONTENT_LENGTH=99999999999999999999999999" };
+	    "CONTENT_LENGTH=-99999999999999999999999999" };
 	size_t i;
 
 	for (i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
@@ -88,6 +88,22 @@ Test(request, too_large_decided_before_reading)
 	parse(&r, env, NULL, 65536);
 	cr_assert_eq(r.err, REQ_TOO_LARGE);
 	cr_assert_null(r.body.data, "allocated for a refused body");
+	req_free(&r);
+}
+
+Test(request, huge_length_is_too_large_not_junk)
+{
+	const char *env[] = { "REQUEST_METHOD=POST",
+	    "CONTENT_LENGTH=99999999999999999999999999", NULL };
+	const char *env2[] = { "REQUEST_METHOD=POST",
+	    "CONTENT_LENGTH=18446744073709551616", NULL };
+	struct request r;
+
+	req_init(&r);
+	parse(&r, env, "{}", 65536);
+	cr_assert_eq(r.err, REQ_TOO_LARGE);
+	parse(&r, env2, "{}", 65536);
+	cr_assert_eq(r.err, REQ_TOO_LARGE);
 	req_free(&r);
 }
 
