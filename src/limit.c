@@ -17,6 +17,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -189,6 +190,30 @@ quota_refuse(struct limit_verdict *v, uint64_t quota, uint64_t now,
 	v->reset = ceil_s(left);
 }
 
+/*
+ * This process's pid, for reservation tags: getpid() is a system call on
+ * every quota check otherwise.  A fork resets it in the child.
+ */
+static pid_t	 self_pid;
+
+static void
+self_forget(void)
+{
+	self_pid = 0;
+}
+
+static pid_t
+self(void)
+{
+	static int	 hooked;
+
+	if (!hooked)
+		hooked = pthread_atfork(NULL, NULL, self_forget) == 0;
+	if (self_pid == 0 || !hooked)
+		self_pid = getpid();
+	return self_pid;
+}
+
 static void
 quota_reserve(struct usage_quota *q, uint64_t quota, uint64_t now,
     struct limit_verdict *v)
@@ -196,7 +221,7 @@ quota_reserve(struct usage_quota *q, uint64_t quota, uint64_t now,
 	uint64_t	 now_s = now / NS, tag, w, uses, left;
 	int		 i = -1, reaped = 0;
 
-	tag = (uint64_t)getpid() << 32 | (now_s & 0xffffffff);
+	tag = (uint64_t)self() << 32 | (now_s & 0xffffffff);
 	for (;;) {
 		if (i == -1 && (i = take_slot(q, tag)) == -1) {
 			if (!reaped++) {
