@@ -204,3 +204,20 @@ buf_cstr(struct buf *b)
 		b->data[0] = '\0';
 	return b->data != NULL ? b->data : "";
 }
+
+void
+uuid_fmt(char out[UUID_STR_LEN + 1], unsigned char b[16], unsigned version)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t	 i, o = 0;
+
+	b[6] = (unsigned char)((b[6] & 0x0f) | (version & 0xf) << 4);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	for (i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hex[b[i] >> 4];
+		out[o++] = hex[b[i] & 0xf];
+	}
+	out[o] = '\0';
+}

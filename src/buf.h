@@ -34,4 +34,15 @@ void	 buf_add_hex(struct buf *, const unsigned char *, size_t);
 void	 buf_add_jstr(struct buf *, const char *, size_t);
 const char *buf_cstr(struct buf *);
 
+/* Append a string literal, its length counted by the compiler. */
+#define buf_addl(b, lit)	buf_add((b), "" lit, sizeof(lit) - 1)
+
+#define UUID_STR_LEN	36
+/*
+ * Set the RFC 9562 version and variant bits of b, then write it as
+ * lowercase 8-4-4-4-12 hex and a NUL: the one UUID formatter.
+ */
+void	 uuid_fmt(char out[UUID_STR_LEN + 1], unsigned char b[16],
+	    unsigned version);
+
 #endif

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "parse.h"
 
 enum conf_kind { CK_PATH, CK_SIZE, CK_UINT, CK_BOOL, CK_LEVEL, CK_LOG };
 
@@ -42,7 +43,7 @@ void
 conf_defaults(struct conf *c)
 {
 	memset(c, 0, sizeof(*c));
-	snprintf(c->db, sizeof(c->db), "%s", "/var/lib/idmint");
+	snprintf(c->db, sizeof(c->db), "%s", CONF_DB_DEFAULT);
 	c->max_body = 64 * 1024;
 	c->map_size = 1ULL << 30;
 	c->log_level = LL_WARN;
@@ -56,28 +57,21 @@ conf_defaults(struct conf *c)
 
 /* Digits with an optional K, M or G suffix (powers of 1024). */
 static int
-parse_u64(const char *s, int suffixes, uint64_t *out)
+parse_size(const char *s, int suffixes, uint64_t *out)
 {
-	uint64_t v = 0, mul = 1;
-	const char *p = s;
+	size_t	 n = strlen(s);
+	uint64_t v, mul = 1;
 
-	if (!isdigit((unsigned char)*p))
-		return -1;
-	for (; isdigit((unsigned char)*p); p++) {
-		if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
-			return -1;
-		v = v * 10 + (uint64_t)(*p - '0');
-	}
-	if (suffixes && *p != '\0' && p[1] == '\0') {
-		switch (*p) {
-		case 'k': case 'K': mul = 1ULL << 10; break;
-		case 'm': case 'M': mul = 1ULL << 20; break;
-		case 'g': case 'G': mul = 1ULL << 30; break;
-		default: return -1;
+	if (suffixes && n > 1) {
+		switch (s[n - 1]) {
+		case 'k': case 'K': mul = 1ULL << 10; n--; break;
+		case 'm': case 'M': mul = 1ULL << 20; n--; break;
+		case 'g': case 'G': mul = 1ULL << 30; n--; break;
+		default: break;
 		}
-		p++;
 	}
-	if (*p != '\0' || (v != 0 && mul > UINT64_MAX / v))
+	if (parse_uint(s, n, UINT64_MAX, &v) != PARSE_OK ||
+	    (v != 0 && mul > UINT64_MAX / v))
 		return -1;
 	*out = v * mul;
 	return 0;
@@ -128,7 +122,7 @@ set_value(struct conf *c, const struct conf_key *k, const char *v,
 		return 0;
 	case CK_SIZE:
 	case CK_UINT:
-		if (parse_u64(v, k->kind == CK_SIZE, &u) == -1 ||
+		if (parse_size(v, k->kind == CK_SIZE, &u) == -1 ||
 		    u < k->min || u > k->max) {
 			snprintf(why, whylen, "must be a whole number from "
 			    "%llu to %llu%s", (unsigned long long)k->min,

@@ -11,6 +11,7 @@
 #include "log.h"
 
 #define CONF_DEFAULT_PATH	"/etc/idmint/idmint.conf"
+#define CONF_DB_DEFAULT		"/var/lib/idmint"
 
 struct conf {
 	char		 db[4096];		/* LMDB directory */

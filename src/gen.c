@@ -5,15 +5,14 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
 #include "gen.h"
+#include "parse.h"
 #include "rnd.h"
 
 #define ID_MAX		4096	/* far above the longest ID (1 KiB nanoid) */
@@ -31,34 +30,9 @@ const struct generator *const generators[] = {
 	NULL
 };
 
-static uint64_t
-clock_realtime_ms(void)
-{
-	struct timespec	 ts;
-
-	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
-		return 0;
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void
-sleep_nano(unsigned ms)
-{
-	struct timespec	 ts, rem;
-
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (long)(ms % 1000) * 1000000;
-	/* A signal must not cut the wait short: the caller relies on it. */
-	while (nanosleep(&ts, &rem) == -1 && errno == EINTR)
-		ts = rem;
-}
-
-/* Usable before gen_setup_default(), bar the fingerprint. */
 struct gen_setup gen_setup = {
 	.snowflake_epoch_ms = 1288834974657ULL,
 	.worker_id = 0,
-	.clock_ms = clock_realtime_ms,
-	.sleep_ms = sleep_nano,
 };
 
 /*
@@ -74,8 +48,6 @@ gen_setup_default(void)
 
 	gen_setup.snowflake_epoch_ms = 1288834974657ULL;
 	gen_setup.worker_id = 0;
-	gen_setup.clock_ms = clock_realtime_ms;
-	gen_setup.sleep_ms = sleep_nano;
 
 	memset(host, 0, sizeof(host));
 	if (gethostname(host, sizeof(host) - 1) == -1)
@@ -112,71 +84,129 @@ param_get(const struct params *p, const char *name, struct field *f)
 }
 
 /*
- * Strictly decimal digits: no sign, no space, not empty, so "+5", " 5"
- * and "" are not whole numbers.  A huge value saturates rather than
- * fails, so it reads as "too large", which is what the user sent.
+ * The whole number in f, or INT64_MIN when it is not one (1.5, "abc",
+ * true, "", null): that reads as "below the minimum", which is what the
+ * spec answers.  A huge number saturates, so it reads as "too large".
  */
-static int
-parse_digits(const char *s, size_t len, int64_t *out)
+static int64_t
+field_int(const struct field *f)
 {
-	int64_t	 v = 0;
-	size_t	 i;
+	uint64_t	 v;
 
-	if (len == 0)
-		return -1;
-	for (i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		if (v <= (INT64_MAX - 9) / 10)
-			v = v * 10 + (s[i] - '0');
-		else
-			v = INT64_MAX;
+	switch (f->kind) {
+	case FIELD_INT:
+		return f->ival;
+	case FIELD_STRING:
+		if (parse_uint(f->str, f->len, INT64_MAX, &v) == PARSE_SYNTAX)
+			return INT64_MIN;
+		return v > INT64_MAX ? INT64_MAX : (int64_t)v;
+	case FIELD_ABSENT:
+	case FIELD_OTHER:
+		break;
 	}
-	*out = v;
-	return 0;
+	return INT64_MIN;
 }
 
-int
-param_length(const struct params *p, const char *name, int64_t min,
-    int64_t max, int64_t def, int required, int64_t *out,
+/* "Length" from "length": the messages start with the name. */
+static void
+capitalised(struct buf *b, const char *name)
+{
+	buf_addc(b, (char)(name[0] >= 'a' && name[0] <= 'z' ?
+	    name[0] - 'a' + 'A' : name[0]));
+	buf_adds(b, name + 1);
+}
+
+static enum status
+opt_int(const struct gopt *o, const struct field *f, int64_t *out,
     struct gen_result *res)
 {
-	struct field	 f;
-	int64_t		 v;
+	int64_t	 v;
 
-	param_get(p, name, &f);
-	switch (f.kind) {
-	case FIELD_ABSENT:
-		if (required)
-			return gen_error(res, 400, "Please specify the length");
-		*out = def;
-		return 200;
-	case FIELD_INT:
-		v = f.ival;
-		break;
-	case FIELD_STRING:
-		if (parse_digits(f.str, f.len, &v) == -1)
-			v = INT64_MIN;
-		break;
-	default:
-		/* Not a whole number: 1.5, true, null, [], {}. */
-		v = INT64_MIN;
-		break;
+	buf_reset(&res->errbuf);
+	if (f->kind == FIELD_ABSENT) {
+		if (!o->required) {
+			*out = o->def;
+			return HTTP_OK;
+		}
+		buf_addl(&res->errbuf, "Please specify the ");
+		buf_adds(&res->errbuf, o->name);
+	} else if ((v = field_int(f)) < o->min) {
+		capitalised(&res->errbuf, o->name);
+		buf_addl(&res->errbuf, " must be a whole number of at least ");
+		buf_add_u64(&res->errbuf, (uint64_t)o->min);
+	} else if (v > o->max) {
+		capitalised(&res->errbuf, o->name);
+		buf_addl(&res->errbuf, " too large, please use a smaller number");
+	} else {
+		*out = v;
+		return HTTP_OK;
 	}
-	if (v < min) {
-		buf_reset(&res->errbuf);
-		buf_printf(&res->errbuf,
-		    "Length must be a whole number of at least %lld",
-		    (long long)min);
-		if (res->errbuf.err)
-			return gen_error(res, 503, "Service unavailable");
-		return gen_error(res, 400, buf_cstr(&res->errbuf));
+	if (res->errbuf.err)
+		return gen_error(res, HTTP_UNAVAILABLE, "Service unavailable");
+	return gen_error(res, HTTP_BAD_REQUEST, buf_cstr(&res->errbuf));
+}
+
+static enum status
+opt_choice(const struct gopt *o, const struct field *f, int64_t *out,
+    struct gen_result *res)
+{
+	char		 num[24];
+	const char	*s = f->str;
+	size_t		 len = f->len;
+	int64_t		 i;
+
+	if (f->kind == FIELD_ABSENT) {
+		*out = 0;
+		return HTTP_OK;
 	}
-	if (v > max)
-		return gen_error(res, 400,
-		    "Length too large, please use a smaller number");
-	*out = v;
-	return 200;
+	if (o->numeric && f->kind == FIELD_INT) {
+		len = (size_t)snprintf(num, sizeof(num), "%lld",
+		    (long long)f->ival);
+		s = num;
+	} else if (f->kind != FIELD_STRING)
+		return gen_error(res, HTTP_BAD_REQUEST, o->bad);
+	else if (o->numeric)
+		while (len > 1 && s[0] == '0')
+			s++, len--;
+	for (i = 0; o->choices[i] != NULL; i++)
+		if (strlen(o->choices[i]) == len &&
+		    memcmp(o->choices[i], s, len) == 0) {
+			*out = i;
+			return HTTP_OK;
+		}
+	return gen_error(res, HTTP_BAD_REQUEST, o->bad);
+}
+
+enum status
+gen_args(const struct generator *g, const struct params *p,
+    struct gen_args *a, struct gen_result *res)
+{
+	const struct gopt *o;
+	struct field	 f;
+	enum status	 st = HTTP_OK;
+	size_t		 i;
+
+	memset(a, 0, sizeof(*a));
+	for (i = 0; i < GEN_OPTS_MAX && st == HTTP_OK; i++) {
+		o = &g->opts[i];
+		if (o->kind == GOPT_NONE)
+			break;
+		param_get(p, o->name, &f);
+		switch (o->kind) {
+		case GOPT_INT:
+			st = opt_int(o, &f, &a->num[i], res);
+			break;
+		case GOPT_CHOICE:
+			st = opt_choice(o, &f, &a->num[i], res);
+			break;
+		case GOPT_TEXT:
+			a->field[i] = f;
+			break;
+		case GOPT_NONE:
+			break;
+		}
+	}
+	return st;
 }
 
 void
@@ -210,20 +240,20 @@ gen_result_free(struct gen_result *res)
 	res->error = NULL;
 }
 
-int
-gen_error(struct gen_result *res, int status, const char *msg)
+enum status
+gen_error(struct gen_result *res, enum status status, const char *msg)
 {
 	res->error = msg;
 	return status;
 }
 
-int
+enum status
 gen_done(struct gen_result *res)
 {
 	if (res->id.err || res->priv.err)
-		return gen_error(res, 503, "Service unavailable");
+		return gen_error(res, HTTP_UNAVAILABLE, "Service unavailable");
 	res->error = NULL;
-	return 200;
+	return HTTP_OK;
 }
 
 /*

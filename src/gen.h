@@ -2,10 +2,11 @@
  * gen.h: the ID generators behind POST /.
  *
  * One file per flavour (gen_uuid.c, gen_nanoid.c, ...), each exporting one
- * `const struct generator`, all listed in the table in gen.c.  Generators
- * do no I/O: randomness comes from libsodium, time from gen_setup, and the
- * options from a `struct params` that the caller fills from a JSON or form
- * body (or a test fills by hand).
+ * `const struct generator`: its name, its options as data, flags, and
+ * generate().  All are listed in the table in gen.c.  Generators do no
+ * I/O: randomness comes from libsodium, time from clock.h, and the
+ * options arrive already read and checked (gen_args) from a JSON or form
+ * body, or from a test.
  */
 #ifndef IDMINT_GEN_H
 #define IDMINT_GEN_H
@@ -14,6 +15,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "response.h"		/* enum status */
 
 /* What one request field looked like in the body. */
 enum field_kind {
@@ -36,6 +38,49 @@ struct params {
 	void	*ctx;
 };
 
+/* Look a field up; kind FIELD_ABSENT when missing. */
+void	 param_get(const struct params *, const char *, struct field *);
+
+/* ---- options as data -------------------------------------------------- */
+
+enum gopt_kind {
+	GOPT_NONE,	/* an unused row */
+	/*
+	 * A whole number (JSON integer or decimal digits) from min to max;
+	 * def when absent, unless required.  The messages are the spec's
+	 * for `length`, with the option's name: "Please specify the length",
+	 * "Length must be a whole number of at least 1", "Length too large,
+	 * please use a smaller number".
+	 */
+	GOPT_INT,
+	/*
+	 * One of choices (NULL-terminated), the first when absent; anything
+	 * else is `bad`.  With `numeric`, a JSON integer or digits with
+	 * leading zeros name a choice too (uuid's version 4, "4", "04").
+	 */
+	GOPT_CHOICE,
+	GOPT_TEXT	/* the field as sent; the generator checks it */
+};
+
+struct gopt {
+	const char	*name;
+	enum gopt_kind	 kind;
+	int64_t		 min, max, def;	/* GOPT_INT */
+	int		 required;	/* GOPT_INT */
+	const char *const *choices;	/* GOPT_CHOICE */
+	int		 numeric;	/* GOPT_CHOICE */
+	const char	*bad;		/* GOPT_CHOICE: the message */
+};
+
+#define GEN_OPTS_MAX	2
+
+/* The options' values, row for row. */
+struct gen_args {
+	int64_t		 num[GEN_OPTS_MAX];	/* GOPT_INT: the value;
+						   GOPT_CHOICE: the index */
+	struct field	 field[GEN_OPTS_MAX];	/* GOPT_TEXT */
+};
+
 /* The result of one generate() call. */
 struct gen_result {
 	struct buf	 id;		/* the "id" value */
@@ -44,24 +89,24 @@ struct gen_result {
 	struct buf	 errbuf;	/* storage when error must be built */
 };
 
+#define GEN_NEEDS_SLOT	0x1	/* the process must hold a snowflake slot */
+
 struct generator {
 	const char	*name;
-	/* Returns an HTTP status: 200 with res->id filled, else 400/503
-	 * (500 when memory runs out) with res->error set to the spec's
-	 * exact message. */
-	int		(*generate)(const struct params *, struct gen_result *);
+	/* HTTP_OK with res->id filled, else 400/503 with res->error set
+	 * to the spec's exact message. */
+	enum status	(*generate)(const struct gen_args *,
+			    struct gen_result *);
+	struct gopt	 opts[GEN_OPTS_MAX];
+	unsigned	 flags;
 };
 
 /*
- * Shared option parsing, with the spec's exact messages.  Returns 200 with
- * *out set (def when the field is absent and not required), else 400 (or
- * 500) with res->error set, so a generator can return the status as is.
+ * Read and check g's options from p, in the order of its rows.  HTTP_OK
+ * with *a filled, else HTTP_BAD_REQUEST with res->error set.
  */
-int	 param_length(const struct params *, const char *name, int64_t min,
-	    int64_t max, int64_t def, int required, int64_t *out,
-	    struct gen_result *);
-/* Look a field up; kind FIELD_ABSENT when missing. */
-void	 param_get(const struct params *, const char *, struct field *);
+enum status	 gen_args(const struct generator *, const struct params *,
+		    struct gen_args *, struct gen_result *);
 
 void	 gen_result_init(struct gen_result *);
 /* Empty a result for the next request, keeping its memory. */
@@ -70,9 +115,9 @@ void	 gen_result_reset(struct gen_result *);
 void	 gen_result_free(struct gen_result *);
 
 /* For the generators: set the message and return the status. */
-int	 gen_error(struct gen_result *, int status, const char *msg);
-/* 200, or 500 if building the output ran out of memory. */
-int	 gen_done(struct gen_result *);
+enum status	 gen_error(struct gen_result *, enum status, const char *msg);
+/* HTTP_OK, or HTTP_UNAVAILABLE if building the output ran out of memory. */
+enum status	 gen_done(struct gen_result *);
 /* n values uniform in [0, range), 2 <= range <= 256, without bias. */
 void	 gen_uniform(unsigned char *out, size_t n, unsigned range);
 
@@ -84,18 +129,14 @@ extern const size_t gen_nwords;
 extern const struct generator *const generators[];
 const struct generator *gen_find(const char *name, size_t len);
 
-/*
- * Process-wide state set once at start-up.  The clock is a pointer so
- * tests can step it; it returns milliseconds since the Unix epoch.
- */
+/* Process-wide state set once at start-up. */
 struct gen_setup {
 	uint64_t	 snowflake_epoch_ms;	/* default 1288834974657 */
 	uint32_t	 worker_id;		/* 10 bits: node_id << slot_bits | slot */
-	uint64_t	(*clock_ms)(void);
-	void		(*sleep_ms)(unsigned);	/* wait in snowflake/v7 */
 	unsigned char	 fingerprint[32];	/* host fingerprint for cuid */
 };
 extern struct gen_setup gen_setup;
+/* After sodium_init() and after fork: the fingerprint names the process. */
 void	 gen_setup_default(void);
 
 extern const struct generator gen_uuid, gen_nanoid, gen_2fa, gen_license,

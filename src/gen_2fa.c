@@ -7,17 +7,13 @@
 
 #define TWOFA_MAX	256
 
-static int
-twofa_generate(const struct params *p, struct gen_result *res)
+static enum status
+twofa_generate(const struct gen_args *a, struct gen_result *res)
 {
 	unsigned char	 d[TWOFA_MAX];
-	int64_t		 len;
+	int64_t		 len = a->num[0];
 	size_t		 i;
-	int		 st;
 
-	if ((st = param_length(p, "length", 1, TWOFA_MAX, 6, 0, &len,
-	    res)) != 200)
-		return st;
 	gen_uniform(d, (size_t)len, 10);
 	for (i = 0; i < (size_t)len; i++)
 		d[i] += '0';
@@ -25,4 +21,7 @@ twofa_generate(const struct params *p, struct gen_result *res)
 	return gen_done(res);
 }
 
-const struct generator gen_2fa = { "2fa", twofa_generate };
+const struct generator gen_2fa = { "2fa", twofa_generate, {
+	{ .name = "length", .kind = GOPT_INT, .min = 1, .max = TWOFA_MAX,
+	  .def = 6 },
+}, 0 };

@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "clock.h"
 #include "gen.h"
 #include "rnd.h"
 
@@ -53,27 +54,23 @@ base36(uint32_t limb[HASH_LIMBS], char *out, size_t n)
 	}
 }
 
-static int
-cuid_generate(const struct params *p, struct gen_result *res)
+static enum status
+cuid_generate(const struct gen_args *a, struct gen_result *res)
 {
 	crypto_generichash_state st;
 	unsigned char	 h[HASH_LIMBS * 4], rnd[40], first;
 	uint32_t	 limb[HASH_LIMBS];
 	uint64_t	 now;
 	char		 out[CUID_MAX];
-	int64_t		 len;
+	int64_t		 len = a->num[0];
 	size_t		 i;
-	int		 rc;
 
-	if ((rc = param_length(p, "length", CUID_MIN, CUID_MAX, 24, 0, &len,
-	    res)) != 200)
-		return rc;
 	if (!counter.seeded) {
 		counter.n = randombytes_uniform(476782367);
 		counter.seeded = 1;
 	}
 	counter.n++;
-	now = gen_setup.clock_ms();
+	now = now_ms();
 	/* One draw: 32 bytes for the hash, the rest for the letter. */
 	rnd_bytes(rnd, sizeof(rnd));
 
@@ -105,4 +102,7 @@ cuid_generate(const struct params *p, struct gen_result *res)
 	return gen_done(res);
 }
 
-const struct generator gen_cuid = { "cuid", cuid_generate };
+const struct generator gen_cuid = { "cuid", cuid_generate, {
+	{ .name = "length", .kind = GOPT_INT, .min = CUID_MIN, .max = CUID_MAX,
+	  .def = 24 },
+}, 0 };

@@ -8,15 +8,15 @@
 #define GROUPS		5
 #define GROUP_LEN	5
 
-static int
-license_generate(const struct params *p, struct gen_result *res)
+static enum status
+license_generate(const struct gen_args *a, struct gen_result *res)
 {
 	static const char digits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 	unsigned char	 d[GROUPS * GROUP_LEN];
 	char		 out[GROUPS * (GROUP_LEN + 1)], *o = out;
 	size_t		 i;
 
-	(void)p;
+	(void)a;
 	gen_uniform(d, sizeof(d), sizeof(digits) - 1);
 	for (i = 0; i < sizeof(d); i++) {
 		if (i > 0 && i % GROUP_LEN == 0)
@@ -27,4 +27,6 @@ license_generate(const struct params *p, struct gen_result *res)
 	return gen_done(res);
 }
 
-const struct generator gen_license = { "license", license_generate };
+const struct generator gen_license = { "license", license_generate, {
+	{ .kind = GOPT_NONE },
+}, 0 };

@@ -37,7 +37,7 @@ cmp_cp(const void *a, const void *b)
  * Validity first (a broken string has no character count), then the
  * count, then repeats.  Anything but a string has no characters at all.
  */
-static int
+static enum status
 alpha_parse(const struct field *f, struct alpha *a, struct gen_result *res)
 {
 	const unsigned char *s = (const unsigned char *)f->str;
@@ -48,7 +48,7 @@ alpha_parse(const struct field *f, struct alpha *a, struct gen_result *res)
 		goto badlen;
 	for (i = 0; i < f->len; i += k) {
 		if ((k = utf8_next((const char *)s + i, f->len - i, &cp)) == 0)
-			return gen_error(res, 400,
+			return gen_error(res, HTTP_BAD_REQUEST,
 			    "Alphabet must be valid UTF-8");
 		/* Past the limit the rest need not be read. */
 		if (n == ALPHA_MAX)
@@ -65,30 +65,26 @@ alpha_parse(const struct field *f, struct alpha *a, struct gen_result *res)
 	qsort(sorted, n, sizeof(sorted[0]), cmp_cp);
 	for (i = 1; i < n; i++)
 		if (sorted[i] == sorted[i - 1])
-			return gen_error(res, 400,
+			return gen_error(res, HTTP_BAD_REQUEST,
 			    "Alphabet must not repeat a character");
-	return 200;
+	return HTTP_OK;
 badlen:
-	return gen_error(res, 400,
+	return gen_error(res, HTTP_BAD_REQUEST,
 	    "Alphabet length must be between 3 and 256 characters");
 }
 
-static int
-nanoid_generate(const struct params *p, struct gen_result *res)
+static enum status
+nanoid_generate(const struct gen_args *args, struct gen_result *res)
 {
+	const struct field *f = &args->field[1];
 	struct alpha	 a;
-	struct field	 f;
 	unsigned char	 idx[NANOID_MAX];
-	int64_t		 len;
+	int64_t		 len = args->num[0];
 	size_t		 i;
 	char		*o;
-	int		 st;
+	enum status	 st;
 
-	if ((st = param_length(p, "length", 1, NANOID_MAX, 0, 1, &len,
-	    res)) != 200)
-		return st;
-	param_get(p, "alphabet", &f);
-	if (f.kind == FIELD_ABSENT) {
+	if (f->kind == FIELD_ABSENT) {
 		gen_uniform(idx, (size_t)len, sizeof(default_alpha) - 1);
 		if (buf_reserve(&res->id, (size_t)len) == -1)
 			return gen_done(res);
@@ -99,12 +95,16 @@ nanoid_generate(const struct params *p, struct gen_result *res)
 		res->id.data[res->id.len] = '\0';
 		return gen_done(res);
 	}
-	if ((st = alpha_parse(&f, &a, res)) != 200)
+	if ((st = alpha_parse(f, &a, res)) != HTTP_OK)
 		return st;
 	gen_uniform(idx, (size_t)len, (unsigned)a.n);
 	for (i = 0; i < (size_t)len; i++)
-		buf_add(&res->id, f.str + a.off[idx[i]], a.len[idx[i]]);
+		buf_add(&res->id, f->str + a.off[idx[i]], a.len[idx[i]]);
 	return gen_done(res);
 }
 
-const struct generator gen_nanoid = { "nanoid", nanoid_generate };
+const struct generator gen_nanoid = { "nanoid", nanoid_generate, {
+	{ .name = "length", .kind = GOPT_INT, .min = 1, .max = NANOID_MAX,
+	  .required = 1 },
+	{ .name = "alphabet", .kind = GOPT_TEXT },
+}, 0 };

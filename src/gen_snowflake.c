@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include "clock.h"
 #include "gen.h"
 
 #define TIME_BITS	41
@@ -33,7 +34,7 @@ sf_next(uint64_t *ms, unsigned *seq)
 	int		 i;
 
 	for (i = 0; i < TRIES; i++) {
-		now = gen_setup.clock_ms();
+		now = now_ms();
 		if (!sf.used || now > sf.ms) {
 			sf.used = 1;
 			sf.ms = now;
@@ -46,13 +47,13 @@ sf_next(uint64_t *ms, unsigned *seq)
 		}
 		if (now == sf.ms) {
 			/* All 4096 used: the next ms is at most one away. */
-			gen_setup.sleep_ms(1);
+			clock_sleep_ms(1);
 			continue;
 		}
 		if (sf.ms - now > BACK_MAX_MS - waited)
 			return -1;
 		waited += (unsigned)(sf.ms - now);
-		gen_setup.sleep_ms((unsigned)(sf.ms - now));
+		clock_sleep_ms((unsigned)(sf.ms - now));
 	}
 	if (i == TRIES)
 		return -1;
@@ -61,24 +62,26 @@ sf_next(uint64_t *ms, unsigned *seq)
 	return 0;
 }
 
-static int
-snowflake_generate(const struct params *p, struct gen_result *res)
+static enum status
+snowflake_generate(const struct gen_args *a, struct gen_result *res)
 {
 	uint64_t	 ms, t;
 	unsigned	 seq;
 
-	(void)p;
+	(void)a;
 	if (gen_setup.worker_id >> WORKER_BITS != 0)
-		return gen_error(res, 503, "Service unavailable");
+		return gen_error(res, HTTP_UNAVAILABLE, "Service unavailable");
 	if (sf_next(&ms, &seq) == -1)
-		return gen_error(res, 503, "Clock moved backwards");
+		return gen_error(res, HTTP_UNAVAILABLE, "Clock moved backwards");
 	/* Before the epoch or past 2^41 ms is a setup fault, not the user's. */
 	if (ms < gen_setup.snowflake_epoch_ms ||
 	    (t = ms - gen_setup.snowflake_epoch_ms) >> TIME_BITS != 0)
-		return gen_error(res, 503, "Service unavailable");
+		return gen_error(res, HTTP_UNAVAILABLE, "Service unavailable");
 	buf_add_u64(&res->id, t << (WORKER_BITS + SEQ_BITS) |
 	    (uint64_t)gen_setup.worker_id << SEQ_BITS | seq);
 	return gen_done(res);
 }
 
-const struct generator gen_snowflake = { "snowflake", snowflake_generate };
+const struct generator gen_snowflake = { "snowflake", snowflake_generate, {
+	{ .kind = GOPT_NONE },
+}, GEN_NEEDS_SLOT };

@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "clock.h"
 #include "gen.h"
 #include "rnd.h"
 
@@ -21,25 +22,9 @@ static struct {
 	unsigned	 ctr;
 } v7;
 
-static int
-uuid_version(const struct params *p)
-{
-	struct field	 f;
-
-	param_get(p, "version", &f);
-	if (f.kind == FIELD_ABSENT)
-		return 4;
-	if (f.kind == FIELD_INT)
-		return f.ival == 4 || f.ival == 7 ? (int)f.ival : -1;
-	if (f.kind != FIELD_STRING)
-		return -1;
-	/* A string of decimal digits, as for any integer option. */
-	while (f.len > 1 && f.str[0] == '0')
-		f.str++, f.len--;
-	if (f.len == 1 && (f.str[0] == '4' || f.str[0] == '7'))
-		return f.str[0] - '0';
-	return -1;
-}
+/* The versions, as an integer option names them ("4", 4, "04"). */
+static const char *const versions[] = { "4", "7", NULL };
+static const unsigned version_nums[] = { 4, 7 };
 
 static void
 v7_stamp(unsigned char b[16])
@@ -47,7 +32,7 @@ v7_stamp(unsigned char b[16])
 	uint64_t	 now, ms;
 	unsigned	 seed = (b[6] << 8 | b[7]) & 0x7ff;
 
-	now = gen_setup.clock_ms();
+	now = now_ms();
 	if (now > v7.ms) {
 		v7.ms = now;
 		v7.ctr = seed;
@@ -60,8 +45,8 @@ v7_stamp(unsigned char b[16])
 		 * advises; if the clock is stuck or behind, run one ms
 		 * ahead of it rather than repeat or go back.
 		 */
-		gen_setup.sleep_ms(1);
-		now = gen_setup.clock_ms();
+		clock_sleep_ms(1);
+		now = now_ms();
 		v7.ms = now > v7.ms ? now : v7.ms + 1;
 		v7.ctr = seed;
 	}
@@ -76,30 +61,22 @@ v7_stamp(unsigned char b[16])
 	b[7] = (unsigned char)v7.ctr;
 }
 
-static int
-uuid_generate(const struct params *p, struct gen_result *res)
+static enum status
+uuid_generate(const struct gen_args *a, struct gen_result *res)
 {
 	unsigned char	 b[16];
-	int		 version;
+	char		 s[UUID_STR_LEN + 1];
+	unsigned	 version = version_nums[a->num[0]];
 
-	if ((version = uuid_version(p)) == -1)
-		return gen_error(res, 400, "UUID version must be 4 or 7");
 	rnd_bytes(b, sizeof(b));
 	if (version == 7)
 		v7_stamp(b);
-	b[6] = (unsigned char)((b[6] & 0x0f) | version << 4);
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-
-	buf_add_hex(&res->id, b, 4);
-	buf_addc(&res->id, '-');
-	buf_add_hex(&res->id, b + 4, 2);
-	buf_addc(&res->id, '-');
-	buf_add_hex(&res->id, b + 6, 2);
-	buf_addc(&res->id, '-');
-	buf_add_hex(&res->id, b + 8, 2);
-	buf_addc(&res->id, '-');
-	buf_add_hex(&res->id, b + 10, 6);
+	uuid_fmt(s, b, version);
+	buf_add(&res->id, s, UUID_STR_LEN);
 	return gen_done(res);
 }
 
-const struct generator gen_uuid = { "uuid", uuid_generate };
+const struct generator gen_uuid = { "uuid", uuid_generate, {
+	{ .name = "version", .kind = GOPT_CHOICE, .choices = versions,
+	  .numeric = 1, .bad = "UUID version must be 4 or 7" },
+}, 0 };

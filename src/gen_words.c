@@ -16,32 +16,17 @@
 enum style { STYLE_SLUG, STYLE_TITLE, STYLE_FORMAL, STYLE__MAX };
 
 static const struct {
-	const char	*name;
 	char		 sep;		/* between words, '\0' for none */
 	int		 cap;		/* capitalise each word */
 } styles[STYLE__MAX] = {
-	[STYLE_SLUG] =		{ "slug",	'-',	0 },
-	[STYLE_TITLE] =		{ "title",	' ',	1 },
-	[STYLE_FORMAL] =	{ "formal",	'\0',	1 },
+	[STYLE_SLUG] =		{ '-',	0 },
+	[STYLE_TITLE] =		{ ' ',	1 },
+	[STYLE_FORMAL] =	{ '\0',	1 },
 };
 
-static enum style
-words_style(const struct params *p)
-{
-	struct field	 f;
-	enum style	 s;
-
-	param_get(p, "style", &f);
-	if (f.kind == FIELD_ABSENT)
-		return STYLE_SLUG;
-	if (f.kind != FIELD_STRING)
-		return STYLE__MAX;
-	for (s = 0; s < STYLE__MAX; s++)
-		if (strlen(styles[s].name) == f.len &&
-		    memcmp(styles[s].name, f.str, f.len) == 0)
-			break;
-	return s;
-}
+static const char *const style_names[STYLE__MAX + 1] = {
+	"slug", "title", "formal", NULL
+};
 
 /*
  * n indices uniform over the list from one draw of libsodium, since a
@@ -64,21 +49,13 @@ words_pick(uint32_t *idx, size_t n)
 	}
 }
 
-static int
-words_generate(const struct params *p, struct gen_result *res)
+static enum status
+words_generate(const struct gen_args *a, struct gen_result *res)
 {
 	const char	*w;
 	uint32_t	 idx[WORDS_MAX];
-	enum style	 s;
-	int64_t		 n, i;
-	int		 st;
+	int64_t		 n = a->num[0], i, s = a->num[1];
 
-	if ((st = param_length(p, "length", 1, WORDS_MAX, 3, 0, &n,
-	    res)) != 200)
-		return st;
-	if ((s = words_style(p)) == STYLE__MAX)
-		return gen_error(res, 400,
-		    "Style must be one of slug, title, formal");
 	words_pick(idx, (size_t)n);
 	for (i = 0; i < n; i++) {
 		w = gen_wordlist[idx[i]];
@@ -94,4 +71,9 @@ words_generate(const struct params *p, struct gen_result *res)
 	return gen_done(res);
 }
 
-const struct generator gen_words = { "words", words_generate };
+const struct generator gen_words = { "words", words_generate, {
+	{ .name = "length", .kind = GOPT_INT, .min = 1, .max = WORDS_MAX,
+	  .def = 3 },
+	{ .name = "style", .kind = GOPT_CHOICE, .choices = style_names,
+	  .bad = "Style must be one of slug, title, formal" },
+}, 0 };

@@ -1,6 +1,6 @@
 /*
  * h_idgen.c: POST /, the ID generator, in the order of checks of
- * spec/idgen.md: body shape, credentials present, credentials valid,
+ * doc/api.md: body shape, credentials present, credentials valid,
  * limits, type, then the type's own options and generation.
  */
 #include "config.h"
@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include "auth.h"
 #include "gen.h"
 #include "jsoncheck.h"
 #include "serve.h"
@@ -72,7 +73,11 @@ body_get(const struct params *p, const char *name, struct field *f)
 		f->kind = FIELD_INT;
 		f->ival = json_object_get_int64(v);
 		break;
-	default:
+	case json_type_null:
+	case json_type_boolean:
+	case json_type_double:
+	case json_type_object:
+	case json_type_array:
 		f->kind = FIELD_OTHER;
 		break;
 	}
@@ -107,7 +112,7 @@ json_body(const char *s, size_t len)
 	return o;
 }
 
-static int
+static enum status
 body_parse(struct ctx *x, struct body *b)
 {
 	struct request *r = x->req;
@@ -117,19 +122,26 @@ body_parse(struct ctx *x, struct body *b)
 	case CT_FORM:
 		if (qlist_parse(&b->form, r->body.data != NULL ? r->body.data :
 		    "", r->body.len) == -1)
-			return ctx_error(x, 503, "Service unavailable");
-		return 200;
+			return ctx_error(x, HTTP_UNAVAILABLE,
+			    "Service unavailable");
+		/* A field given twice would authenticate as one of them. */
+		if (qlist_check(&b->form, "form fields", &x->errbuf) == -1)
+			return ctx_error_n(x, HTTP_BAD_REQUEST,
+			    buf_cstr(&x->errbuf), x->errbuf.len);
+		return HTTP_OK;
 	case CT_JSON:
 	case CT_NONE:
 		if ((b->obj = json_body(r->body.data, r->body.len)) == NULL)
-			return ctx_error(x, 400, "Invalid JSON body");
+			return ctx_error(x, HTTP_BAD_REQUEST,
+			    "Invalid JSON body");
 		b->raw = r->body.data;
 		b->rawlen = r->body.len;
 		b->escapes = memmem(b->raw, b->rawlen, "\\u", 2) != NULL;
-		return 200;
-	default:
-		return ctx_error(x, 415, "Unsupported Content-Type");
+		return HTTP_OK;
+	case CT_OTHER:
+		break;
 	}
+	return ctx_error(x, HTTP_UNSUPPORTED_TYPE, "Unsupported Content-Type");
 }
 
 /*
@@ -137,7 +149,7 @@ body_parse(struct ctx *x, struct body *b)
  * without splitting a UTF-8 character.  A non-string JSON value (5, true,
  * {}) is echoed as its JSON text, as written.
  */
-static int
+static enum status
 type_unknown(struct ctx *x, const char *t, size_t len)
 {
 	size_t	 n = len;
@@ -149,46 +161,49 @@ type_unknown(struct ctx *x, const char *t, size_t len)
 	}
 	/* Built raw: the dispatcher escapes it when it writes the JSON. */
 	buf_reset(&x->errbuf);
-	buf_add(&x->errbuf, "ID Type ", 8);
+	buf_addl(&x->errbuf, "ID Type ");
 	buf_add(&x->errbuf, t, n);
-	buf_add(&x->errbuf, " not supported.", 15);
-	return ctx_error_n(x, 400, buf_cstr(&x->errbuf), x->errbuf.len);
+	buf_addl(&x->errbuf, " not supported.");
+	return ctx_error_n(x, HTTP_BAD_REQUEST, buf_cstr(&x->errbuf),
+	    x->errbuf.len);
 }
 
-static int
+static enum status
 write_result(struct ctx *x, const struct gen_result *res)
 {
 	struct buf *o = &x->resp->body;
 
-	buf_add(o, "{\"id\":", 6);
+	buf_addl(o, "{\"id\":");
 	buf_add_jstr(o, res->id.data, res->id.len);
 	if (res->priv.len > 0) {
-		buf_add(o, ",\"privateID\":", 13);
+		buf_addl(o, ",\"privateID\":");
 		buf_add_jstr(o, res->priv.data, res->priv.len);
 	}
 	buf_addc(o, '}');
-	return 200;
+	return HTTP_OK;
 }
 
-static int
+static enum status
 idgen(struct ctx *x, struct body *b, struct gen_result *res)
 {
 	struct params	 p = { body_get, b };
 	struct field	 user, tok, type;
+	struct gen_args	 args;
 	const struct generator *g;
 	const char	*raw;
 	size_t		 rawlen;
-	int		 status;
+	enum status	 status;
 
-	if ((status = body_parse(x, b)) != 200)
+	if ((status = body_parse(x, b)) != HTTP_OK)
 		return status;
 	param_get(&p, "username", &user);
 	param_get(&p, "token", &tok);
 	if (user.kind != FIELD_STRING || user.len == 0 ||
 	    tok.kind != FIELD_STRING || tok.len == 0)
-		return ctx_error(x, 401, "Please provide a username and token");
-	if ((status = ctx_auth_user(x, user.str, user.len, tok.str,
-	    tok.len)) != 200)
+		return ctx_error(x, HTTP_UNAUTHORIZED,
+		    "Please provide a username and token");
+	if ((status = auth_user(x, user.str, user.len, tok.str,
+	    tok.len)) != HTTP_OK)
 		return status;
 	param_get(&p, "type", &type);
 	if (type.kind != FIELD_STRING && type.kind != FIELD_ABSENT &&
@@ -196,30 +211,33 @@ idgen(struct ctx *x, struct body *b, struct gen_result *res)
 	    !(rawlen == 4 && memcmp(raw, "null", 4) == 0))
 		return type_unknown(x, raw, rawlen);
 	if (type.kind != FIELD_STRING || type.len == 0)
-		return ctx_error(x, 400, "Please specify the type");
+		return ctx_error(x, HTTP_BAD_REQUEST, "Please specify the type");
 	if ((g = gen_find(type.str, type.len)) == NULL)
 		return type_unknown(x, type.str, type.len);
 	x->count_type = g->name;
-	if (g == &gen_snowflake && (status = ctx_snowflake_slot(x)) != 200)
+	if ((g->flags & GEN_NEEDS_SLOT) &&
+	    (status = ctx_snowflake_slot(x)) != HTTP_OK)
 		return status;
-	if ((status = g->generate(&p, res)) != 200)
+	if ((status = gen_args(g, &p, &args, res)) != HTTP_OK ||
+	    (status = g->generate(&args, res)) != HTTP_OK)
 		return ctx_error(x, status, res->error);
 	return write_result(x, res);
 }
 
-int
+enum status
 h_idgen(struct ctx *x)
 {
 	struct body	 b;
 	struct gen_result res;
-	int		 status;
+	enum status	 status;
 
 	memset(&b, 0, sizeof(b));
 	qlist_init(&b.form);
 	gen_result_init(&res);
 	status = idgen(x, &b, &res);
 	/* The error message may live in res: copy it before freeing. */
-	if (status != 200 && x->errmsg != NULL && x->errmsg != x->errbuf.data) {
+	if (status != HTTP_OK && x->errmsg != NULL &&
+	    x->errmsg != x->errbuf.data) {
 		buf_reset(&x->errbuf);
 		buf_add(&x->errbuf, x->errmsg, x->errlen);
 		ctx_error_n(x, status, buf_cstr(&x->errbuf), x->errbuf.len);

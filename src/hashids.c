@@ -91,9 +91,9 @@ static const char *const errstr[HASHIDS__MAX] = {
 };
 
 const char *
-hashids_strerror(int rc)
+hashids_strerror(enum hashids_rc rc)
 {
-	if (rc < 0 || rc >= HASHIDS__MAX)
+	if ((unsigned)rc >= HASHIDS__MAX)
 		return "unknown error";
 	return errstr[rc];
 }
@@ -293,7 +293,7 @@ hn_muladd(struct hnum *x, uint32_t m, uint32_t a)
 }
 
 /* Decimal digits, no sign, any length. */
-static int
+static enum hashids_rc
 hn_parse(struct hnum *x, const char *s, size_t len)
 {
 	uint64_t v = 0;
@@ -423,7 +423,7 @@ pad(const struct hashids *h, uint64_t idint, uint32_t *cur, uint32_t *key,
  * U+0000 that starts the first number; hashids.js then gets NaN (a
  * plain number: the separator is undefined, a hole) or throws (BigInt).
  */
-static int
+static enum hashids_rc
 add_sep(const struct hashids *h, const struct hnum *x, uint64_t charcode,
     struct cpvec *ret)
 {
@@ -439,7 +439,7 @@ add_sep(const struct hashids *h, const struct hnum *x, uint64_t charcode,
 }
 
 /* hashids.ts _encode(), into code points. */
-static int
+static enum hashids_rc
 encode_cps(const struct hashids *h, const struct hnum *nums, size_t n,
     unsigned min_length, struct cpvec *ret)
 {
@@ -447,7 +447,7 @@ encode_cps(const struct hashids *h, const struct hnum *nums, size_t n,
 	uint32_t *cur, *key, lottery;
 	uint64_t idint = 0;
 	size_t	 i, start;
-	int	 rc = HASHIDS_ENOMEM;
+	enum hashids_rc rc = HASHIDS_ENOMEM;
 
 	cur = scratch(stack_cur, STACK_CPS, h->alen);
 	key = scratch(stack_key, STACK_CPS, h->alen);
@@ -477,7 +477,7 @@ out:
 	return rc;
 }
 
-static int
+static enum hashids_rc
 put_utf8(const struct cpvec *c, struct buf *out)
 {
 	size_t	 i;
@@ -495,12 +495,12 @@ put_utf8(const struct cpvec *c, struct buf *out)
 	return HASHIDS_OK;
 }
 
-static int
+static enum hashids_rc
 encode_nums(const struct hashids *h, const struct hnum *nums, size_t n,
     unsigned min_length, struct buf *out)
 {
 	struct cpvec	 ret;
-	int		 rc;
+	enum hashids_rc rc;
 
 	if (n == 0)
 		return HASHIDS_EINPUT;
@@ -513,13 +513,13 @@ encode_nums(const struct hashids *h, const struct hnum *nums, size_t n,
 	return rc;
 }
 
-int
+enum hashids_rc
 hashids_encode_u64(const struct hashids *h, const uint64_t *nums, size_t n,
     unsigned min_length, struct buf *out)
 {
 	struct hnum	 stack[32], *x;
 	size_t		 i;
-	int		 rc;
+	enum hashids_rc rc;
 
 	if (n == 0)
 		return HASHIDS_EINPUT;
@@ -539,13 +539,13 @@ hashids_encode_u64(const struct hashids *h, const uint64_t *nums, size_t n,
 	return rc;
 }
 
-int
+enum hashids_rc
 hashids_encode(const struct hashids *h, const char *const *nums,
     const size_t *lens, size_t n, unsigned min_length, struct buf *out)
 {
 	struct hnum	 stack[32], *x;
 	size_t		 i;
-	int		 rc = HASHIDS_OK;
+	enum hashids_rc rc = HASHIDS_OK;
 
 	if (n == 0)
 		return HASHIDS_EINPUT;
@@ -579,13 +579,14 @@ hexval(char c)
 	return -1;
 }
 
-int
+enum hashids_rc
 hashids_encode_hex(const struct hashids *h, const char *hex, size_t len,
     unsigned min_length, struct buf *out)
 {
 	uint64_t stack[64], *nums, v;
 	size_t	 i, n, k, end;
-	int	 d, rc;
+	enum hashids_rc rc;
+	int	 d;
 
 	if (len == 0)
 		return HASHIDS_EINPUT;
@@ -654,14 +655,14 @@ find_part(const struct hashids *h, const uint32_t *cps, uint32_t *cls,
  * read in the alphabet as shuffled for it (fromAlphabet()).  The part
  * holds no guards, so every non-separator is an alphabet character.
  */
-static int
+static enum hashids_rc
 read_numbers(const struct hashids *h, const uint32_t *cps,
     const uint32_t *cls, size_t from, size_t to, struct hnum *nums)
 {
 	uint32_t stack_idx[STACK_CPS], stack_key[STACK_CPS], stack_inv[STACK_CPS];
 	uint32_t *idx, *key, *inv, lottery = cps[from];
 	size_t	 i, k, j = 0;
-	int	 rc = HASHIDS_ENOMEM;
+	enum hashids_rc rc = HASHIDS_ENOMEM;
 
 	idx = scratch(stack_idx, STACK_CPS, h->alen);
 	key = scratch(stack_key, STACK_CPS, h->alen);
@@ -701,12 +702,12 @@ truncate_buf(struct buf *b, size_t len)
 }
 
 /* Re-encode and compare: the library's own validity check. */
-static int
+static enum hashids_rc
 same_hash(const struct hashids *h, const struct hnum *nums, size_t n,
     unsigned min_length, const uint32_t *cps, size_t ncps)
 {
 	struct cpvec	 ret;
-	int		 rc;
+	enum hashids_rc rc;
 
 	size_t		 i, k = 0;
 
@@ -727,7 +728,7 @@ same_hash(const struct hashids *h, const struct hnum *nums, size_t n,
 }
 
 /* hashids.ts _decode(): the numbers of a valid hash into *numsp. */
-static int
+static enum hashids_rc
 decode_nums(const struct hashids *h, const char *hash, size_t len,
     unsigned min_length, struct hnum **numsp, size_t *np)
 {
@@ -735,7 +736,7 @@ decode_nums(const struct hashids *h, const char *hash, size_t len,
 	uint32_t *cps, *cls;
 	struct hnum *nums = NULL;
 	size_t	 n, i, from, to, count = 1;
-	int	 rc = HASHIDS_ENOMEM;
+	enum hashids_rc rc = HASHIDS_ENOMEM;
 
 	*numsp = NULL;
 	*np = 0;
@@ -776,13 +777,13 @@ out:
 	return rc;
 }
 
-int
+enum hashids_rc
 hashids_decode(const struct hashids *h, const char *hash, size_t len,
     unsigned min_length, struct buf *out)
 {
 	struct hnum	*nums;
 	size_t		 n, i, start = out->len;
-	int		 rc;
+	enum hashids_rc rc;
 
 	if ((rc = decode_nums(h, hash, len, min_length, &nums, &n)) !=
 	    HASHIDS_OK)
@@ -804,14 +805,14 @@ hashids_decode(const struct hashids *h, const char *hash, size_t len,
 	return rc;
 }
 
-int
+enum hashids_rc
 hashids_decode_hex(const struct hashids *h, const char *hash, size_t len,
     unsigned min_length, struct buf *out)
 {
 	struct hnum	*nums;
 	size_t		 n, i, at, start = out->len;
 	char		 tmp[24];
-	int		 rc;
+	enum hashids_rc rc;
 
 	if ((rc = decode_nums(h, hash, len, min_length, &nums, &n)) !=
 	    HASHIDS_OK)
@@ -966,8 +967,9 @@ split_alphabet(struct hashids *h, const uint32_t *u, size_t nu)
 	}
 }
 
-static int
-setup_fail(struct hashids *h, struct buf *err, int rc, const char *msg)
+static enum hashids_rc
+setup_fail(struct hashids *h, struct buf *err, enum hashids_rc rc,
+    const char *msg)
 {
 	if (err != NULL && msg != NULL)
 		buf_adds(err, msg);
@@ -975,7 +977,7 @@ setup_fail(struct hashids *h, struct buf *err, int rc, const char *msg)
 	return rc;
 }
 
-int
+enum hashids_rc
 hashids_new(struct hashids **hp, const char *salt, size_t saltlen,
     const char *alphabet, size_t alphabetlen, struct buf *err)
 {
@@ -1115,7 +1117,7 @@ cache_put(struct centry *e, uint64_t hv, const char *salt, size_t saltlen,
 	return 0;
 }
 
-int
+enum hashids_rc
 hashids_get(const struct hashids **hp, const char *salt, size_t saltlen,
     const char *alphabet, size_t alphalen, struct buf *err)
 {
@@ -1123,7 +1125,7 @@ hashids_get(const struct hashids **hp, const char *salt, size_t saltlen,
 	struct hashids	*h;
 	uint64_t	 hv;
 	size_t		 i;
-	int		 rc;
+	enum hashids_rc rc;
 
 	*hp = NULL;
 	if (saltlen == 0 && alphabet == NULL) {

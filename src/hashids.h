@@ -29,7 +29,7 @@
 #define HASHIDS_MIN_ALPHABET	16
 
 /*
- * Safety caps, far past the API's own limits (spec/hashids.md): they only
+ * Safety caps, far past the API's own limits (doc/api.md): they only
  * keep every index and modulus inside 32 bits whatever a caller passes.
  */
 #define HASHIDS_MAX_BYTES	(1U << 20)	/* salt, alphabet, hash, hex */
@@ -56,17 +56,18 @@ struct hashids;
  * the library's own, "Hashids: alphabet must contain at least 16 unique
  * characters, provided: <the unique characters>".
  */
-int	 hashids_new(struct hashids **, const char *salt, size_t saltlen,
-	    const char *alphabet, size_t alphabetlen, struct buf *err);
+enum hashids_rc	 hashids_new(struct hashids **, const char *salt,
+		    size_t saltlen, const char *alphabet, size_t alphabetlen,
+		    struct buf *err);
 void	 hashids_free(struct hashids *);
 
 /*
  * The same through the cache.  The set-up belongs to the cache and stays
  * valid until the next hashids_get() or hashids_cache_clear().
  */
-int	 hashids_get(const struct hashids **, const char *salt,
-	    size_t saltlen, const char *alphabet, size_t alphabetlen,
-	    struct buf *err);
+enum hashids_rc	 hashids_get(const struct hashids **, const char *salt,
+		    size_t saltlen, const char *alphabet, size_t alphabetlen,
+		    struct buf *err);
 void	 hashids_cache_clear(void);
 
 /*
@@ -78,13 +79,15 @@ void	 hashids_cache_clear(void);
  * BigInt % 0n); the same with a smaller number drops that separator,
  * as hashids.js does, and the hash can then be one short of min_length.
  */
-int	 hashids_encode(const struct hashids *, const char *const *nums,
-	    const size_t *lens, size_t n, unsigned min_length, struct buf *out);
-int	 hashids_encode_u64(const struct hashids *, const uint64_t *nums,
-	    size_t n, unsigned min_length, struct buf *out);
+enum hashids_rc	 hashids_encode(const struct hashids *,
+		    const char *const *nums, const size_t *lens, size_t n,
+		    unsigned min_length, struct buf *out);
+enum hashids_rc	 hashids_encode_u64(const struct hashids *,
+		    const uint64_t *nums, size_t n, unsigned min_length,
+		    struct buf *out);
 /* [0-9A-Fa-f]+ in 12-digit chunks, each prefixed with 1, as encodeHex. */
-int	 hashids_encode_hex(const struct hashids *, const char *hex,
-	    size_t len, unsigned min_length, struct buf *out);
+enum hashids_rc	 hashids_encode_hex(const struct hashids *, const char *hex,
+		    size_t len, unsigned min_length, struct buf *out);
 
 /*
  * Decode a hash.  HASHIDS_OK: the hash is valid (it re-encodes to itself)
@@ -93,15 +96,15 @@ int	 hashids_encode_hex(const struct hashids *, const char *hex,
  * not valid (empty, bad UTF-8, a character outside the alphabet, or it
  * re-encodes differently); nothing is appended.
  */
-int	 hashids_decode(const struct hashids *, const char *hash, size_t len,
-	    unsigned min_length, struct buf *out);
+enum hashids_rc	 hashids_decode(const struct hashids *, const char *hash,
+		    size_t len, unsigned min_length, struct buf *out);
 /*
  * As decodeHex: each number in lowercase hex without its first digit,
  * all joined.  A valid hash can give "" (nothing appended, HASHIDS_OK).
  */
-int	 hashids_decode_hex(const struct hashids *, const char *hash,
-	    size_t len, unsigned min_length, struct buf *out);
+enum hashids_rc	 hashids_decode_hex(const struct hashids *, const char *hash,
+		    size_t len, unsigned min_length, struct buf *out);
 
-const char *hashids_strerror(int);
+const char *hashids_strerror(enum hashids_rc);
 
 #endif

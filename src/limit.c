@@ -22,62 +22,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "limit.h"
-#include "store.h"
 #include "usage.h"
 
-#define NS		UINT64_C(1000000000)
+#define NS		NS_PER_S
 #define RESV_MASK	((UINT64_C(1) << USAGE_RESV_SLOTS) - 1)
 #define USED_ONE	(UINT64_C(1) << USAGE_RESV_SLOTS)
-
-/* ---- calendar (UTC, proleptic Gregorian; Hinnant's algorithms) -------- */
-
-static void
-civil(int64_t days, int64_t *y, unsigned *m)
-{
-	int64_t		 z = days + 719468, era, yoe, doy, mp;
-
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	yoe = z - era * 146097;
-	yoe = (yoe - yoe / 1460 + yoe / 36524 - yoe / 146096) / 365;
-	doy = z - era * 146097 - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (*m <= 2);
-}
-
-static int64_t
-days_of(int64_t y, unsigned m)		/* of the 1st of month m */
-{
-	int64_t		 era, yoe, doy;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5;
-	return era * 146097 + 365 * yoe + yoe / 4 - yoe / 100 + doy - 719468;
-}
-
-uint32_t
-month_of(uint64_t now_ns)
-{
-	int64_t		 y;
-	unsigned	 m;
-
-	civil((int64_t)(now_ns / NS / 86400), &y, &m);
-	return (uint32_t)(y * 100 + m);
-}
-
-uint64_t
-month_left_ns(uint64_t now_ns)
-{
-	int64_t		 y, next;
-	unsigned	 m;
-
-	civil((int64_t)(now_ns / NS / 86400), &y, &m);
-	next = m == 12 ? days_of(y + 1, 1) : days_of(y, m + 1);
-	return (uint64_t)next * 86400 * NS - now_ns;
-}
 
 static uint64_t
 ceil_s(uint64_t ns)
@@ -99,7 +50,7 @@ gcra(struct usage_rate *r, uint32_t rate, uint64_t now,
 		from = tat > now ? tat : now;
 		if (from - now > tau) {
 			v->ok = 0;
-			v->status = 429;
+			v->status = HTTP_TOO_MANY;
 			v->message = "Rate limit exceeded";
 			v->retry_after = (unsigned)ceil_s(from - now - tau);
 			v->limit = rate;
@@ -178,10 +129,10 @@ static void
 quota_refuse(struct limit_verdict *v, uint64_t quota, uint64_t now,
     const char *msg)
 {
-	uint64_t	 left = month_left_ns(now);
+	uint64_t	 left = month_left_ms(now / NS_PER_MS) * NS_PER_MS;
 
 	v->ok = 0;
-	v->status = 429;
+	v->status = HTTP_TOO_MANY;
 	v->message = msg;
 	v->retry_after = (unsigned)(ceil_s(left) > 0 ? ceil_s(left) : 1);
 	v->has_headers = 1;
@@ -253,7 +204,7 @@ quota_reserve(struct usage_quota *q, uint64_t quota, uint64_t now,
 		v->has_headers = 1;
 		v->limit = quota;
 		v->remaining = left;
-		v->reset = ceil_s(month_left_ns(now));
+		v->reset = ceil_s(month_left_ms(now / NS_PER_MS) * NS_PER_MS);
 	}
 }
 
@@ -263,7 +214,7 @@ static int
 unavailable(struct limit_verdict *v, const char *msg)
 {
 	v->ok = 0;
-	v->status = 503;
+	v->status = HTTP_UNAVAILABLE;
 	v->message = msg;
 	v->retry_after = 1;
 	v->quota = NULL;
@@ -281,12 +232,12 @@ limits_check(struct usage *u, struct store *st, const char *user,
 
 	memset(v, 0, sizeof(*v));
 	v->ok = 1;
-	v->status = 200;
+	v->status = HTTP_OK;
 	v->slot = -1;
 	if (ul == 0 || ul > USER_MAX)
 		return unavailable(v, "Bad user name");
 	memcpy(v->user, user, ul);
-	v->month = month_of(now_ns);
+	v->month = month_of(now_ns / NS_PER_MS);
 	if (rate > 0) {
 		if ((r = usage_rate_cell(u, user)) == NULL)
 			return unavailable(v, "Rate table full");
@@ -309,7 +260,7 @@ limits_check(struct usage *u, struct store *st, const char *user,
 
 int
 limits_done(struct usage *u, struct store *st, struct limit_verdict *v,
-    const char *type, int status)
+    const char *type, enum status status)
 {
 	struct usage_quota *q = v->quota;
 	uint64_t	 w, bit;
@@ -319,7 +270,7 @@ limits_done(struct usage *u, struct store *st, struct limit_verdict *v,
 		return 0;
 	v->done = 1;
 	bit = v->slot >= 0 ? UINT64_C(1) << v->slot : 0;
-	if (status == 200) {
+	if (status == HTTP_OK) {
 		/* Count first: a crash between the two leaves a reservation
 		 * that is reaped, i.e. a call counted but not charged. */
 		rc = usage_count(u, st, v->user, v->month, type);

@@ -24,8 +24,10 @@
 
 #include <stdint.h>
 
-#include "store.h"		/* USER_MAX */
+#include "auth.h"		/* USER_MAX */
+#include "response.h"		/* enum status */
 
+struct store;
 struct usage;
 struct usage_quota;
 
@@ -33,7 +35,7 @@ struct usage_quota;
 
 struct limit_verdict {
 	int		 ok;		/* 1: go on with the handler */
-	int		 status;	/* 200, 429, or 503 when not ok */
+	enum status	 status;	/* 200, 429, or 503 when not ok */
 	const char	*message;	/* "Rate limit exceeded",
 					   "Monthly quota exceeded", ... */
 	unsigned	 retry_after;	/* seconds, >= 1, when not ok */
@@ -60,16 +62,12 @@ int	 limits_check(struct usage *, struct store *, const char *user,
 	    uint32_t rate, uint64_t quota, uint64_t now_ns,
 	    struct limit_verdict *);
 /*
- * After the handler: status 200 counts the call of type (usage_count)
+ * After the handler: HTTP_OK counts the call of type (usage_count)
  * and spends the reservation, anything else gives it back.  A no-op when
  * v->ok is 0 or on a second call.  Returns usage_count's result (0, 1
  * when committed synchronously, -1 when not counted) or 0.
  */
 int	 limits_done(struct usage *, struct store *, struct limit_verdict *,
-	    const char *type, int status);
-/* The UTC month of now_ns as yyyymm, e.g. 202611. */
-uint32_t month_of(uint64_t now_ns);
-/* Nanoseconds from now_ns to the start of the next UTC month. */
-uint64_t month_left_ns(uint64_t now_ns);
+	    const char *type, enum status);
 
 #endif

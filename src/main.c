@@ -112,7 +112,6 @@ main(int argc, char *argv[])
 	}
 
 	if (io_is_cgi()) {
-		srv.cgi = 1;
 		io_cgi(&io);
 		serve(&srv, &io);
 		io_cgi_finish();

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "parse.h"
 #include "plan.h"
 
 const struct plan plans[PLAN__MAX] = {
@@ -43,36 +44,18 @@ plan_lookup(const char *name, struct plan *out, char *err, size_t errlen)
 }
 
 int
-plan_parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	uint64_t	 v = 0;
-
-	if (*s == '\0')
-		return -1;
-	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		if (v > (max - (uint64_t)(*s - '0')) / 10)
-			return -1;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-int
 plan_custom(const char *rate, const char *quota, struct plan *out,
     char *err, size_t errlen)
 {
 	uint64_t	 r, q;
 
-	if (plan_parse_u64(rate, PLAN_RATE_MAX, &r) == -1) {
+	if (parse_uint(rate, strlen(rate), PLAN_RATE_MAX, &r) != PARSE_OK) {
 		snprintf(err, errlen, "--rate wants a whole number of "
 		    "requests per second from 0 (no limit) to %u, not \"%s\"",
 		    PLAN_RATE_MAX, rate);
 		return -1;
 	}
-	if (plan_parse_u64(quota, UINT64_MAX, &q) == -1) {
+	if (parse_uint(quota, strlen(quota), UINT64_MAX, &q) != PARSE_OK) {
 		snprintf(err, errlen, "--quota wants a whole number of "
 		    "calls per month, 0 for no limit, not \"%s\"", quota);
 		return -1;

@@ -44,7 +44,5 @@ int		 plan_lookup(const char *name, struct plan *out,
  * -1 with a message naming the bad option otherwise. */
 int		 plan_custom(const char *rate, const char *quota,
 		    struct plan *out, char *err, size_t errlen);
-/* Parse digits only into [0, max]; -1 on anything else or overflow. */
-int		 plan_parse_u64(const char *, uint64_t max, uint64_t *out);
 
 #endif

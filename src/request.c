@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "parse.h"
 #include "request.h"
 
 static const char *const method_names[M__MAX] = {
@@ -26,6 +27,12 @@ void
 req_free(struct request *r)
 {
 	buf_free(&r->body);
+}
+
+const char *
+method_name(enum method m)
+{
+	return m < M__MAX ? method_names[m] : NULL;
 }
 
 static enum method
@@ -62,19 +69,14 @@ ctype_parse(const char *s)
 static int
 clen_parse(const char *s, size_t *out)
 {
-	size_t	 v = 0;
+	uint64_t v;
 
-	if (s == NULL || *s == '\0') {
-		*out = 0;
+	*out = 0;
+	if (s == NULL || *s == '\0')
 		return 0;
-	}
-	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		v = v > (SIZE_MAX - 9) / 10 ? SIZE_MAX :
-		    v * 10 + (size_t)(*s - '0');
-	}
-	*out = v;
+	if (parse_uint(s, strlen(s), SIZE_MAX, &v) == PARSE_SYNTAX)
+		return -1;
+	*out = v > SIZE_MAX ? SIZE_MAX : (size_t)v;
 	return 0;
 }
 
@@ -240,6 +242,25 @@ qlist_parse(struct qlist *q, const char *s, size_t len)
 			q->dupp = p;
 		}
 		q->n++;
+	}
+	return 0;
+}
+
+int
+qlist_check(const struct qlist *q, const char *noun, struct buf *msg)
+{
+	buf_reset(msg);
+	if (q->overflow) {
+		buf_addl(msg, "too many ");
+		buf_adds(msg, noun);
+		return -1;
+	}
+	if (q->dup) {
+		buf_addl(msg, "parameter ");
+		buf_add(msg, q->dupp->name, q->dupp->nlen < 64 ?
+		    q->dupp->nlen : 64);
+		buf_addl(msg, " is given more than once");
+		return -1;
 	}
 	return 0;
 }

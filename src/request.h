@@ -62,12 +62,19 @@ void	 req_parse(struct request *, struct io *, size_t max_body);
 /* A request header by its HTTP name ("X-Api-Key"), or NULL. */
 const char *req_header(const struct request *, const char *);
 enum ctype ctype_parse(const char *);
+/* "GET", "POST", ...; NULL for M_OTHER. */
+const char *method_name(enum method);
 
 /* Parse application/x-www-form-urlencoded text ('+' is a space). */
 int	 qlist_parse(struct qlist *, const char *, size_t);
 void	 qlist_init(struct qlist *);
 void	 qlist_free(struct qlist *);
 const struct qparam *qlist_get(const struct qlist *, const char *);
+/*
+ * Refuse what qlist_parse let through: a name given twice, or more than
+ * QPARAM_MAX pairs ("too many <noun>").  0, or -1 with the message in msg.
+ */
+int	 qlist_check(const struct qlist *, const char *noun, struct buf *msg);
 /* Decode %XX and '+'; a malformed escape is kept as it is. */
 size_t	 pct_decode(char *dst, const char *src, size_t len);
 

@@ -13,29 +13,28 @@
 #include "response.h"
 #include "rnd.h"
 
-static const struct { int code; const char *text; } statuses[] = {
-	{ 200, "OK" }, { 400, "Bad Request" }, { 401, "Unauthorized" },
-	{ 404, "Not Found" }, { 405, "Method Not Allowed" },
-	{ 413, "Payload Too Large" }, { 415, "Unsupported Media Type" },
-	{ 429, "Too Many Requests" }, { 500, "Internal Server Error" },
-	{ 503, "Service Unavailable" },
-};
-
 const char *
-status_text(int code)
+status_text(enum status st)
 {
-	size_t	 i;
-
-	for (i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
-		if (statuses[i].code == code)
-			return statuses[i].text;
+	switch (st) {
+	case HTTP_OK:			return "OK";
+	case HTTP_BAD_REQUEST:		return "Bad Request";
+	case HTTP_UNAUTHORIZED:		return "Unauthorized";
+	case HTTP_NOT_FOUND:		return "Not Found";
+	case HTTP_METHOD_NOT_ALLOWED:	return "Method Not Allowed";
+	case HTTP_TOO_LARGE:		return "Payload Too Large";
+	case HTTP_URI_TOO_LONG:		return "URI Too Long";
+	case HTTP_UNSUPPORTED_TYPE:	return "Unsupported Media Type";
+	case HTTP_TOO_MANY:		return "Too Many Requests";
+	case HTTP_UNAVAILABLE:		return "Service Unavailable";
+	}
 	return "Unknown";
 }
 
 void
 resp_init(struct response *r)
 {
-	r->status = 200;
+	r->status = HTTP_OK;
 	buf_init(&r->head, 0);
 	buf_init(&r->body, 0);
 	buf_init(&r->out, 0);
@@ -52,7 +51,7 @@ resp_free(struct response *r)
 void
 resp_reset(struct response *r)
 {
-	r->status = 200;
+	r->status = HTTP_OK;
 	buf_reset(&r->head);
 	buf_reset(&r->body);
 	buf_reset(&r->out);
@@ -62,32 +61,33 @@ void
 resp_header(struct response *r, const char *name, const char *value)
 {
 	buf_adds(&r->head, name);
-	buf_add(&r->head, ": ", 2);
+	buf_addl(&r->head, ": ");
 	buf_adds(&r->head, value);
-	buf_add(&r->head, "\r\n", 2);
+	buf_addl(&r->head, "\r\n");
 }
 
 void
 resp_header_u64(struct response *r, const char *name, uint64_t v)
 {
 	buf_adds(&r->head, name);
-	buf_add(&r->head, ": ", 2);
+	buf_addl(&r->head, ": ");
 	buf_add_u64(&r->head, v);
-	buf_add(&r->head, "\r\n", 2);
+	buf_addl(&r->head, "\r\n");
 }
 
 void
-resp_error_n(struct response *r, int status, const char *msg, size_t len)
+resp_error_n(struct response *r, enum status status, const char *msg,
+    size_t len)
 {
 	r->status = status;
 	buf_reset(&r->body);
-	buf_add(&r->body, "{\"error\":", 9);
+	buf_addl(&r->body, "{\"error\":");
 	buf_add_jstr(&r->body, msg, len);
 	buf_addc(&r->body, '}');
 }
 
 void
-resp_error(struct response *r, int status, const char *msg)
+resp_error(struct response *r, enum status status, const char *msg)
 {
 	resp_error_n(r, status, msg, strlen(msg));
 }
@@ -120,57 +120,40 @@ iso_time(char out[32], uint64_t ms)
 	out[24] = '\0';
 }
 
-void
-uuid4_str(char out[37])
+/* A fresh request id: a UUID v4 from the pooled randomness. */
+static void
+request_id(char id[UUID_STR_LEN + 1])
 {
-	unsigned char b[16];
-	static const char hex[] = "0123456789abcdef";
-	size_t	 i, o = 0;
+	unsigned char	 b[16];
 
 	rnd_bytes(b, sizeof(b));
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	for (i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			out[o++] = '-';
-		out[o++] = hex[b[i] >> 4];
-		out[o++] = hex[b[i] & 0xf];
-	}
-	out[o] = '\0';
+	uuid_fmt(id, b, 4);
 }
 
 void
-resp_envelope(struct response *r, int status, const char *data,
-    size_t datalen, const char *message, uint64_t now_ms)
-{
-	resp_envelope_n(r, status, data, datalen, message, strlen(message),
-	    now_ms);
-}
-
-void
-resp_envelope_n(struct response *r, int status, const char *data,
+resp_envelope(struct response *r, enum status status, const char *data,
     size_t datalen, const char *message, size_t msglen, uint64_t now_ms)
 {
-	char	 ts[32], id[37];
+	char	 ts[32], id[UUID_STR_LEN + 1];
 
 	iso_time(ts, now_ms);
-	uuid4_str(id);
+	request_id(id);
 	r->status = status;
 	resp_header(r, "X-Request-Id", id);
 	buf_reset(&r->body);
-	buf_add(&r->body, "{\"data\":", 8);
+	buf_addl(&r->body, "{\"data\":");
 	if (data != NULL)
 		buf_add(&r->body, data, datalen);
 	else
-		buf_add(&r->body, "null", 4);
+		buf_addl(&r->body, "null");
 	buf_adds(&r->body, ",\"meta\":{\"timestamp\":\"");
 	buf_add(&r->body, ts, 24);
 	buf_adds(&r->body, "\",\"request_id\":\"");
-	buf_add(&r->body, id, 36);
-	buf_adds(&r->body, status == 200 ? "\"},\"status\":\"ok\",\"message\":" :
+	buf_add(&r->body, id, UUID_STR_LEN);
+	buf_adds(&r->body, status == HTTP_OK ? "\"},\"status\":\"ok\",\"message\":" :
 	    "\"},\"status\":\"error\",\"message\":");
 	buf_add_jstr(&r->body, message, msglen);
-	buf_adds(&r->body, status == 200 ? ",\"success\":true}" :
+	buf_adds(&r->body, status == HTTP_OK ? ",\"success\":true}" :
 	    ",\"success\":false}");
 }
 
@@ -182,19 +165,19 @@ resp_send(struct response *r, struct io *io, int with_body)
 	if (r->body.err || r->head.err) {
 		/* Out of memory building the answer: say so plainly. */
 		buf_reset(&r->head);
-		resp_error(r, 503, "Service unavailable");
+		resp_error(r, HTTP_UNAVAILABLE, "Service unavailable");
 	}
 	buf_reset(o);
-	buf_add(o, "Status: ", 8);
+	buf_addl(o, "Status: ");
 	buf_add_u64(o, (uint64_t)r->status);
 	buf_addc(o, ' ');
 	buf_adds(o, status_text(r->status));
 	buf_adds(o, "\r\nContent-Type: application/json; charset=utf-8\r\n"
 	    "Cache-Control: no-store\r\nContent-Length: ");
 	buf_add_u64(o, r->body.len);
-	buf_add(o, "\r\n", 2);
+	buf_addl(o, "\r\n");
 	buf_add(o, r->head.data, r->head.len);
-	buf_add(o, "\r\n", 2);
+	buf_addl(o, "\r\n");
 	if (with_body)
 		buf_add(o, r->body.data, r->body.len);
 	if (o->err)

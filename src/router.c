@@ -1,26 +1,20 @@
 /*
- * router.c: the route table.
+ * router.c: the route table, built from ROUTES in router.h.
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "router.h"
 
-#define MB(m)	(1u << (m))
+#define ROUTE_ROW(id, nm, p, m, fam, au, fn, msg) \
+	[RT_##id] = { nm, p, m, fam, au, fn, msg },
+const struct route routes[RT__MAX] = { ROUTES(ROUTE_ROW) };
 
-const struct route_def routes[RT__MAX] = {
-	[RT_IDGEN] =	    { "/",		MB(M_POST), FAM_IDGEN,  "POST", "idgen" },
-	[RT_HEALTHZ] =	    { "/healthz",	MB(M_GET),  FAM_PLAIN,  "GET",  "healthz" },
-	[RT_V1_ENCODE] =    { "/v1/encode",	MB(M_GET),  FAM_HASHIDS, "GET", "encode" },
-	[RT_V1_ENCODE_HEX] = { "/v1/encode-hex", MB(M_GET), FAM_HASHIDS, "GET", "encode-hex" },
-	[RT_V1_DECODE] =    { "/v1/decode",	MB(M_GET),  FAM_HASHIDS, "GET", "decode" },
-	[RT_V1_DECODE_HEX] = { "/v1/decode-hex", MB(M_GET), FAM_HASHIDS, "GET", "decode-hex" },
-	[RT_V1_META] =	    { "/v1/meta",	MB(M_GET),  FAM_HASHIDS, "GET", "meta" },
-};
-
-int
-router_find(enum method m, const char *path, enum route *rt, enum family *fam)
+enum status
+router_find(enum method m, const char *path, const struct route **rt,
+    enum family *fam)
 {
 	size_t	 i;
 
@@ -29,14 +23,35 @@ router_find(enum method m, const char *path, enum route *rt, enum family *fam)
 	if (*path == '\0')
 		path = "/";
 	*fam = strncmp(path, "/v1/", 4) == 0 || strcmp(path, "/v1") == 0 ?
-	    FAM_HASHIDS : FAM_PLAIN;
+	    FAM_V1 : FAM_PLAIN;
 	for (i = 0; i < RT__MAX; i++) {
 		if (strcmp(routes[i].path, path) != 0)
 			continue;
-		*rt = (enum route)i;
+		*rt = &routes[i];
 		*fam = routes[i].family;
-		return (routes[i].methods & MB(m)) ? 200 : 405;
+		return (routes[i].methods & MB(m)) ? HTTP_OK :
+		    HTTP_METHOD_NOT_ALLOWED;
 	}
-	*rt = RT__MAX;
-	return 404;
+	*rt = NULL;
+	return HTTP_NOT_FOUND;
+}
+
+const char *
+route_allow(const struct route *rt, char *out, size_t outlen)
+{
+	enum method	 m;
+	size_t		 o = 0;
+	int		 n;
+
+	out[0] = '\0';
+	for (m = 0; m < M_OTHER; m++) {
+		if (!(rt->methods & MB(m)))
+			continue;
+		n = snprintf(out + o, outlen - o, "%s%s", o > 0 ? ", " : "",
+		    method_name(m));
+		if (n < 0 || (size_t)n >= outlen - o)
+			break;
+		o += (size_t)n;
+	}
+	return out;
 }

@@ -1,63 +1,46 @@
 /*
  * serve.c: the dispatcher.  Handlers return a status; this file writes
- * every error, in the shape of the route's family, so no handler can get
- * the shape wrong.  In the request path nothing exits: a failure becomes
- * a 4xx/5xx and the loop goes on.
+ * every error, in the shape of the route's family, and wraps a /v1
+ * handler's `data` in the envelope, so no handler can get a shape wrong.
+ * In the request path nothing exits: a failure becomes a 4xx/5xx and the
+ * loop goes on.
  */
 #include "config.h"
 
-#include <strings.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
+#include "clock.h"
 #include "gen.h"
-#include "limit.h"
 #include "log.h"
-#include "plan.h"
 #include "serve.h"
 #include "store.h"
 #include "usage.h"
 
-static const handler_fn handlers[RT__MAX] = {
-	[RT_IDGEN] = h_idgen,
-	[RT_HEALTHZ] = h_healthz,
-	[RT_V1_ENCODE] = h_hashids,
-	[RT_V1_ENCODE_HEX] = h_hashids,
-	[RT_V1_DECODE] = h_hashids,
-	[RT_V1_DECODE_HEX] = h_hashids,
-	[RT_V1_META] = h_hashids,
+static const struct {
+	enum status	 status;
+	const char	*msg;
+} req_errors[REQ__MAX] = {
+	[REQ_OK] =		{ HTTP_OK, "" },
+	[REQ_BAD_LENGTH] =	{ HTTP_BAD_REQUEST, "Invalid Content-Length" },
+	[REQ_TOO_LARGE] =	{ HTTP_TOO_LARGE, "Request body too large" },
+	[REQ_SHORT] =		{ HTTP_BAD_REQUEST,
+				  "Request body shorter than Content-Length" },
+	[REQ_NOMEM] =		{ HTTP_UNAVAILABLE, "Service unavailable" },
 };
-
-static const char *const req_err_msg[REQ__MAX] = {
-	[REQ_BAD_LENGTH] = "Invalid Content-Length",
-	[REQ_TOO_LARGE] = "Request body too large",
-	[REQ_SHORT] = "Request body shorter than Content-Length",
-	[REQ_NOMEM] = "Service unavailable",
-};
-static const int req_err_status[REQ__MAX] = {
-	[REQ_BAD_LENGTH] = 400, [REQ_TOO_LARGE] = 413,
-	[REQ_SHORT] = 400, [REQ_NOMEM] = 503,
-};
-
-static uint64_t
-clock_real_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 int
 server_init(struct server *s, const struct conf *c)
 {
 	memset(s, 0, sizeof(*s));
 	s->conf = *c;
-	s->clock_ms = clock_real_ms;
 	s->slot = -1;
 	req_init(&s->req);
 	resp_init(&s->resp);
+	buf_init(&s->data, 0);
 	gen_setup_default();
 	gen_setup.snowflake_epoch_ms = c->snowflake_epoch;
 	if (c->node_id >= (1u << c->node_bits)) {
@@ -94,9 +77,11 @@ claim_slot(struct server *s, char *err, size_t errlen)
 
 	if (s->slot >= 0)
 		return 0;
-	if (store_worker_claim(s->store, slot_bits, getpid(), &slot, err,
-	    errlen) == -1)
+	if (store_lease_claim(s->store, slot_bits, getpid(), &slot) !=
+	    STORE_OK) {
+		snprintf(err, errlen, "%s", store_error(s->store));
 		return -1;
+	}
 	s->slot = (int)slot;
 	gen_setup.worker_id = (uint32_t)(s->conf.node_id << slot_bits | slot);
 	log_debug("snowflake worker id %u", gen_setup.worker_id);
@@ -123,14 +108,12 @@ server_open(struct server *s, char *err, size_t errlen)
 void
 server_free(struct server *s)
 {
-	char	 err[256];
-
 	if (s->usage != NULL && s->store != NULL &&
-	    usage_flush(s->usage, s->store, err, sizeof(err)) == -1)
-		log_err("final usage flush: %s", err);
-	if (s->slot >= 0 && store_worker_release(s->store, (unsigned)s->slot,
-	    getpid(), err, sizeof(err)) == -1)
-		log_warn("snowflake slot release: %s", err);
+	    usage_flush(s->usage, s->store) == -1)
+		log_err("final usage flush: %s", usage_error(s->usage));
+	if (s->slot >= 0 && store_lease_release(s->store, (unsigned)s->slot,
+	    getpid()) != STORE_OK)
+		log_warn("snowflake slot release: %s", store_error(s->store));
 	if (s->usage != NULL)
 		usage_close(s->usage);
 	if (s->store != NULL)
@@ -140,212 +123,147 @@ server_free(struct server *s)
 	s->slot = -1;
 	req_free(&s->req);
 	resp_free(&s->resp);
+	buf_free(&s->data);
 }
 
-int
-ctx_error(struct ctx *x, int status, const char *msg)
-{
-	x->errmsg = msg;
-	x->errlen = strlen(msg);
-	return status;
-}
+/* ---- for handlers ----------------------------------------------------- */
 
-int
-ctx_error_n(struct ctx *x, int status, const char *msg, size_t len)
+enum status
+ctx_error_n(struct ctx *x, enum status status, const char *msg, size_t len)
 {
 	x->errmsg = msg;
 	x->errlen = len;
 	return status;
 }
 
-const char *
-ctx_bearer(struct ctx *x)
+enum status
+ctx_error(struct ctx *x, enum status status, const char *msg)
 {
-	const char *v;
-
-	if ((v = req_header(x->req, "X-Oanor-Key")) != NULL && *v != '\0')
-		return v;
-	if ((v = req_header(x->req, "X-Api-Key")) != NULL && *v != '\0')
-		return v;
-	if ((v = req_header(x->req, "Authorization")) != NULL &&
-	    strncasecmp(v, "Bearer ", 7) == 0) {
-		for (v += 7; *v == ' '; v++)
-			;
-		if (*v != '\0')
-			return v;
-	}
-	return NULL;
+	return ctx_error_n(x, status, msg, strlen(msg));
 }
 
-/* The store, with this request's read transaction open. */
-static int
+enum status
+ctx_errorf(struct ctx *x, enum status status, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 msg[512];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	buf_reset(&x->errbuf);
+	buf_adds(&x->errbuf, msg);
+	return ctx_error_n(x, status, buf_cstr(&x->errbuf), x->errbuf.len);
+}
+
+enum status
 ctx_store(struct ctx *x)
 {
 	struct server *s = x->srv;
 	char	 err[512];
 
 	if (x->reading)
-		return 200;
+		return HTTP_OK;
 	if (open_store(s, err, sizeof(err)) == -1) {
 		log_err("%s", err);
-		return ctx_error(x, 503, "Service unavailable");
+		return ctx_error(x, HTTP_UNAVAILABLE, "Service unavailable");
 	}
 	if (store_rd_begin(s->store) != STORE_OK) {
 		log_err("store: %s", store_error(s->store));
-		return ctx_error(x, 503, "Service unavailable");
+		return ctx_error(x, HTTP_UNAVAILABLE, "Service unavailable");
 	}
 	x->reading = 1;
-	return 200;
+	return HTTP_OK;
 }
 
-static int
-ctx_limits(struct ctx *x)
-{
-	struct limit_verdict *v = &x->verdict;
-
-	limits_check(x->srv->usage, x->srv->store, x->key.user, x->key.rate,
-	    x->key.quota, x->now_ms * 1000000ULL, v);
-	x->limited = 1;
-	if (v->ok)
-		return 200;
-	if (v->status == 429)
-		resp_header_u64(x->resp, "Retry-After", v->retry_after);
-	else
-		log_err("limits: %s", v->message);
-	return ctx_error(x, v->status, v->message);
-}
-
-static int
-auth_result(struct ctx *x, enum store_rc rc, const char *denied)
-{
-	if (rc == STORE_OK)
-		return ctx_limits(x);
-	if (rc == STORE_DENIED || rc == STORE_NOTFOUND)
-		return ctx_error(x, 401, denied);
-	log_err("store: %s", store_error(x->srv->store));
-	return ctx_error(x, 503, "Service unavailable");
-}
-
-int
-ctx_auth_user(struct ctx *x, const char *user, size_t ulen,
-    const char *token, size_t tlen)
-{
-	int	 status;
-
-	if ((status = ctx_store(x)) != 200)
-		return status;
-	return auth_result(x, store_auth_user(x->srv->store, user, ulen,
-	    token, tlen, &x->key), "Invalid username or token");
-}
-
-int
-ctx_auth_token(struct ctx *x, const char *token, size_t tlen)
-{
-	int	 status;
-
-	if ((status = ctx_store(x)) != 200)
-		return status;
-	return auth_result(x, store_auth_token(x->srv->store, token, tlen,
-	    &x->key), "Missing or invalid x-oanor-key header");
-}
-
-int
+enum status
 ctx_snowflake_slot(struct ctx *x)
 {
 	char	 err[512];
 
 	if (claim_slot(x->srv, err, sizeof(err)) == -1) {
 		log_err("snowflake: %s", err);
-		return ctx_error(x, 503, "Service unavailable");
+		return ctx_error(x, HTTP_UNAVAILABLE, "Service unavailable");
 	}
-	return 200;
+	return HTTP_OK;
 }
 
-/* Count a 200, give back a refused reservation, and say the limits. */
-static void
-ctx_finish(struct ctx *x, int status)
-{
-	struct limit_verdict *v = &x->verdict;
+/* ---- the dispatcher --------------------------------------------------- */
 
-	if (!x->limited)
-		return;
-	if (limits_done(x->srv->usage, x->srv->store, v,
-	    x->count_type != NULL ? x->count_type : "unknown",
-	    x->srv->conf.count_usage ? status : 0) == -1)
-		log_err("usage: %s", usage_error(x->srv->usage));
-	/* Every authenticated answer says its limits.  A key with none
-	 * states the ceiling no plan can pass, never spent. */
-	if (v->has_headers) {
-		resp_header_u64(x->resp, "RateLimit-Limit", v->limit);
-		resp_header_u64(x->resp, "RateLimit-Remaining", v->remaining);
-		resp_header_u64(x->resp, "RateLimit-Reset", v->reset);
-	} else if (v->status != 503) {
-		resp_header_u64(x->resp, "RateLimit-Limit", PLAN_RATE_MAX);
-		resp_header_u64(x->resp, "RateLimit-Remaining", PLAN_RATE_MAX);
-		resp_header_u64(x->resp, "RateLimit-Reset", 0);
+static enum status
+route(struct ctx *x)
+{
+	enum status	 st;
+
+	if (x->req->err != REQ_OK)
+		return ctx_error(x, req_errors[x->req->err].status,
+		    req_errors[x->req->err].msg);
+	if (x->rt->auth == AUTH_HEADER) {
+		if ((st = auth_header(x)) != HTTP_OK)
+			return st;
+		x->count_type = x->rt->name;
 	}
+	return x->rt->handler(x);
 }
 
+/* The body: the handler's on success, else the error in the family's
+ * shape; a /v1 success wrapped in the envelope. */
 static void
-send_error_n(struct ctx *x, int status, const char *msg, size_t len)
+reply(struct ctx *x, enum status st)
 {
-	if (x->fam == FAM_HASHIDS)
-		resp_envelope_n(x->resp, status, NULL, 0, msg, len, x->now_ms);
-	else
-		resp_error_n(x->resp, status, msg, len);
-}
+	struct response *r = x->resp;
 
-static void
-send_error(struct ctx *x, int status, const char *msg)
-{
-	send_error_n(x, status, msg, strlen(msg));
-}
-
-int
-h_healthz(struct ctx *x)
-{
-	buf_adds(&x->resp->body, "{\"status\":\"ok\"}");
-	return 200;
+	if (st == HTTP_OK && x->fam == FAM_V1 && x->data->err)
+		st = ctx_error(x, HTTP_UNAVAILABLE, "Service unavailable");
+	if (st == HTTP_OK && x->fam == FAM_V1 && x->data->len > 0)
+		resp_envelope(r, HTTP_OK, x->data->data, x->data->len,
+		    x->rt->message, strlen(x->rt->message), x->now_ms);
+	else if (st == HTTP_OK && r->body.len > 0)
+		r->status = HTTP_OK;
+	else {
+		if (st == HTTP_OK)	/* a handler that wrote nothing */
+			st = ctx_error(x, HTTP_UNAVAILABLE,
+			    "Service unavailable");
+		if (x->errmsg == NULL)
+			ctx_error(x, st, status_text(st));
+		if (x->fam == FAM_V1)
+			resp_envelope(r, st, NULL, 0, x->errmsg, x->errlen,
+			    x->now_ms);
+		else
+			resp_error_n(r, st, x->errmsg, x->errlen);
+	}
 }
 
 void
 serve(struct server *s, struct io *io)
 {
 	struct ctx	 x;
-	int		 status;
+	enum status	 st;
+	char		 allow[64];
 
 	memset(&x, 0, sizeof(x));
 	x.srv = s;
 	x.req = &s->req;
 	x.resp = &s->resp;
-	x.now_ms = s->clock_ms();
+	x.data = &s->data;
+	x.now_ms = now_ms();
 	buf_init(&x.errbuf, 1024);
 	resp_reset(x.resp);
+	buf_reset(x.data);
 
 	req_parse(x.req, io, s->conf.max_body);
-	status = router_find(x.req->method, x.req->path, &x.rt, &x.fam);
-	if (status == 404)
-		send_error(&x, 404, "Not found");
-	else if (status == 405) {
-		resp_header(x.resp, "Allow", routes[x.rt].allow);
-		send_error(&x, 405, "Method not allowed");
-	} else if (x.req->err != REQ_OK)
-		send_error(&x, req_err_status[x.req->err],
-		    req_err_msg[x.req->err]);
-	else if (handlers[x.rt] == NULL)
-		send_error(&x, 503, "Service unavailable");
-	else if ((status = handlers[x.rt](&x)) != 200 ||
-	    x.resp->body.len == 0) {
-		/* A handler that returns an error leaves the body to us. */
-		x.resp->status = status;
-		if (x.errmsg != NULL)
-			send_error_n(&x, status, x.errmsg, x.errlen);
-		else
-			send_error(&x, status, status_text(status));
+	st = router_find(x.req->method, x.req->path, &x.rt, &x.fam);
+	if (st == HTTP_NOT_FOUND)
+		ctx_error(&x, st, "Not found");
+	else if (st == HTTP_METHOD_NOT_ALLOWED) {
+		resp_header(x.resp, "Allow", route_allow(x.rt, allow,
+		    sizeof(allow)));
+		ctx_error(&x, st, "Method not allowed");
 	} else
-		x.resp->status = 200;
+		st = route(&x);
+	reply(&x, st);
 
-	ctx_finish(&x, x.resp->status);
+	auth_finish(&x);
 	if (x.reading)
 		store_rd_end(s->store);
 	if (resp_send(x.resp, io, x.req->method != M_HEAD) == -1)

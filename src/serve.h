@@ -14,17 +14,15 @@
 #include "router.h"
 #include "store.h"
 
-struct store;
 struct usage;
 
 struct server {
 	struct conf	 conf;
-	int		 cgi;
 	struct store	*store;		/* opened after start-up, per process */
 	struct usage	*usage;
 	struct request	 req;
 	struct response	 resp;
-	uint64_t	 (*clock_ms)(void);
+	struct buf	 data;		/* a /v1 answer's `data`, reused */
 	int		 slot;		/* snowflake slot held, -1: none */
 };
 
@@ -33,9 +31,10 @@ struct ctx {
 	struct server	*srv;
 	struct request	*req;
 	struct response	*resp;
-	enum route	 rt;
+	const struct route *rt;
 	enum family	 fam;
 	uint64_t	 now_ms;
+	struct buf	*data;		/* FAM_V1: the handler writes `data` */
 	const char	*errmsg;	/* the message when status != 200 */
 	size_t		 errlen;	/* its length, when it may hold NUL */
 	struct buf	 errbuf;	/* storage for a built message */
@@ -46,8 +45,6 @@ struct ctx {
 	struct limit_verdict verdict;
 };
 
-typedef int (*handler_fn)(struct ctx *);
-
 int	 server_init(struct server *, const struct conf *);
 /* Open the store and the shared table; claim a snowflake slot. */
 int	 server_open(struct server *, char *err, size_t errlen);
@@ -55,20 +52,15 @@ void	 server_free(struct server *);
 void	 serve(struct server *, struct io *);
 
 /* For handlers: set the error message and return the status. */
-int	 ctx_error(struct ctx *, int status, const char *msg);
-int	 ctx_error_n(struct ctx *, int status, const char *msg, size_t len);
-/* Authenticate (username + token, or token alone), then apply the key's
- * limits.  200, or the status to answer with errmsg set. */
-int	 ctx_auth_user(struct ctx *, const char *user, size_t ulen,
-	    const char *token, size_t tlen);
-int	 ctx_auth_token(struct ctx *, const char *token, size_t tlen);
-/* The token from X-Oanor-Key, X-Api-Key or Authorization: Bearer. */
-const char *ctx_bearer(struct ctx *);
+enum status	 ctx_error(struct ctx *, enum status, const char *msg);
+enum status	 ctx_error_n(struct ctx *, enum status, const char *msg,
+		    size_t len);
+/* The same, the message built from a format. */
+enum status	 ctx_errorf(struct ctx *, enum status, const char *fmt, ...)
+		    __attribute__((format(printf, 3, 4)));
+/* The store, with this request's read transaction open. */
+enum status	 ctx_store(struct ctx *);
 /* Make sure this process holds a snowflake slot (CGI claims lazily). */
-int	 ctx_snowflake_slot(struct ctx *);
-
-int	 h_healthz(struct ctx *);
-int	 h_idgen(struct ctx *);
-int	 h_hashids(struct ctx *);
+enum status	 ctx_snowflake_slot(struct ctx *);
 
 #endif

@@ -1,6 +1,11 @@
 /*
  * store.h: the LMDB store of keys, token hashes, usage counts, flush marks
- * and snowflake slot leases.  store.c is the only file that sees lmdb.h.
+ * and snowflake slot leases.  Only the store*.c files see lmdb.h:
+ *
+ *   store.c        the environment, transactions, the LMDB error map
+ *   store_keys.c   key records, lookups, authentication, changes
+ *   store_usage.c  durable usage counts and the flush marks
+ *   store_lease.c  snowflake slot leases
  *
  * One store per process, opened after fork (an LMDB environment must not
  * cross a fork).  Single-threaded use: the process keeps one read
@@ -9,10 +14,9 @@
  * slot leases) take LMDB's write lock for one short transaction each, and
  * every commit is durable: the store is never opened with MDB_NOSYNC.
  *
- * Calls return an enum store_rc; after anything but STORE_OK and
+ * Every call returns an enum store_rc.  After anything but STORE_OK and
  * STORE_NOTFOUND, store_error() says what went wrong, in words a person can
- * act on.  The two calls fixed by the usage interface (/tmp/iface.md)
- * return 0 / -1 with the message in their err argument instead.
+ * act on; store_open, which has no store yet, writes them to its err.
  */
 #ifndef IDMINT_STORE_H
 #define IDMINT_STORE_H
@@ -21,16 +25,12 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <time.h>
 
-#include "token.h"		/* TOKEN_HASH_LEN, TOKEN_STR_LEN */
+#include "auth.h"		/* USER_MAX, LABEL_MAX, TOKEN_HASH_LEN */
 
-#define USER_MAX 64		/* usernames: 1..64 of a-z 0-9 . _ - */
 #define TYPE_MAX 15		/* "uuid", "nanoid", "snowflake", "encode-hex", ... */
-#define LABEL_MAX 256		/* bytes of UTF-8, no control characters */
 #define PLAN_NAME_MAX 15	/* "unlimited", "custom", ... */
 
-#define STORE_DIR_DEFAULT "/var/lib/idmint"
 #define STORE_MAPSIZE_DEFAULT ((size_t)1 << 30)	/* 1 GiB */
 
 enum store_rc {
@@ -66,10 +66,7 @@ struct key {
 struct store;
 struct plan;
 
-/* ---- opening ---------------------------------------------------------- */
-
-/* The directory to use: opt if set, else $IDMINT_DB, else the default. */
-const char	*store_dir(const char *opt);
+/* ---- store.c: opening, errors, the read transaction -------------------- */
 
 /*
  * Open (creating if needed: directory 0700, files 0600) the store in dir.
@@ -82,61 +79,46 @@ void		 store_close(struct store *);
 const char	*store_error(const struct store *);
 const char	*store_path(const struct store *);
 
-/* ---- names ------------------------------------------------------------ */
-
-/*
- * Lowercase and check a username: 1..64 of a-z 0-9 . _ - (upper case is
- * folded).  Returns 0, or -1 with a message naming the first bad
- * character, e.g. `invalid character '!' in username "bo!b"`.
- */
-int		 store_user_norm(const char *in, size_t len,
-		    char out[USER_MAX + 1], char *err, size_t errlen);
-/* A label: at most LABEL_MAX bytes of UTF-8 without control characters. */
-int		 store_label_check(const char *, char *err, size_t errlen);
-/* The UTC month of t as yyyymm, e.g. 202611. */
-uint32_t	 store_month(time_t t);
-
-/* ---- the request path: one reused read transaction -------------------- */
-
 enum store_rc	 store_rd_begin(struct store *);
 void		 store_rd_end(struct store *);
+
+/* ---- store_keys.c ----------------------------------------------------- */
 
 /*
  * Lookups see the snapshot of the current read transaction (or, outside
  * store_rd_begin/end, a fresh one of their own).  STORE_OK with *out
  * filled, STORE_NOTFOUND, or an error.  by_user lowercases; an invalid
- * name is simply not found.  by_token hashes the token and looks the hash
- * up in `tokens`.
+ * name is simply not found.
  */
 enum store_rc	 store_key_by_user(struct store *, const char *user,
 		    size_t len, struct key *out);
-enum store_rc	 store_key_by_token(struct store *, const char *token,
-		    size_t len, struct key *out);
+enum store_rc	 store_key_by_hash(struct store *,
+		    const unsigned char hash[TOKEN_HASH_LEN], struct key *out);
 
 /*
- * Authentication as the request path needs it.  STORE_OK with *out filled
- * when the key exists, is active and the token matches; STORE_DENIED for
- * an unknown user, a wrong token or a suspended key, with the same work
- * done in each case (the token is always hashed and compared, against a
- * dummy hash when the user is missing, with sodium_memcmp); or an error.
- * On STORE_DENIED *out is cleared.
+ * Authentication as the request path needs it, given the hash of the
+ * presented token.  STORE_OK with *out filled when the key exists, is
+ * active and the hash matches; STORE_DENIED for an unknown user, a wrong
+ * token or a suspended key, with the same work done in each case (a
+ * dummy record is decoded and compared when the user is missing, with
+ * sodium_memcmp); or an error.  On STORE_DENIED *out is cleared.
  */
 enum store_rc	 store_auth_user(struct store *, const char *user, size_t ulen,
-		    const char *token, size_t tlen, struct key *out);
-enum store_rc	 store_auth_token(struct store *, const char *token,
-		    size_t tlen, struct key *out);
-
-/* ---- keys (idmintctl) ------------------------------------------------- */
+		    const unsigned char hash[TOKEN_HASH_LEN], struct key *out);
+enum store_rc	 store_auth_hash(struct store *,
+		    const unsigned char hash[TOKEN_HASH_LEN], struct key *out);
 
 /*
- * Add a key on plan p (NULL: unlimited) and write its new token, shown
- * this once, to token (TOKEN_STR_LEN + 1 bytes, see token.h).
- * STORE_EXISTS if the name is taken, STORE_INVALID for a bad name/label.
+ * Add a key on plan p (NULL: unlimited) whose token hashes to hash (see
+ * token_new).  STORE_EXISTS if the name is taken, STORE_INVALID for a
+ * bad name or label.
  */
 enum store_rc	 store_key_add(struct store *, const char *user,
-		    const char *label, const struct plan *p, char *token);
-/* New token; the old one stops working in the same transaction. */
-enum store_rc	 store_key_rotate(struct store *, const char *user, char *token);
+		    const char *label, const struct plan *p,
+		    const unsigned char hash[TOKEN_HASH_LEN]);
+/* A new token hash; the old token stops working in the same transaction. */
+enum store_rc	 store_key_rotate(struct store *, const char *user,
+		    const unsigned char hash[TOKEN_HASH_LEN]);
 enum store_rc	 store_key_set_status(struct store *, const char *user,
 		    enum key_status);
 enum store_rc	 store_key_set_plan(struct store *, const char *user,
@@ -147,12 +129,13 @@ enum store_rc	 store_key_remove(struct store *, const char *user);
 enum store_rc	 store_key_each(struct store *,
 		    int (*cb)(void *, const struct key *), void *arg);
 
-/* ---- usage (the interface with usage.c, see /tmp/iface.md) ------------ */
+/* ---- store_usage.c ---------------------------------------------------- */
 
+/* One counter of the shared table, as a flush hands it to the store. */
 struct usage_cell {
 	char	 user[USER_MAX + 1];
 	uint32_t month;			/* yyyymm, UTC, e.g. 202611 */
-	char	 type[TYPE_MAX + 1];	/* ID type, or hashids endpoint name */
+	char	 type[TYPE_MAX + 1];	/* ID type, or endpoint name */
 	uint32_t slot;			/* index of the cell in the shared table */
 	uint64_t counter;		/* monotonic count of calls in that cell */
 };
@@ -163,54 +146,34 @@ struct usage_cell {
  * generation), add counter - mark to the durable count of
  * (user, month, type), and store mark = counter.  Commit.  Repeating the
  * same call adds nothing; a crash at any point loses nothing.
- * Returns 0, or -1 with a message in err (MDB_MAP_FULL etc.).
  */
-int	 store_usage_apply(struct store *, uint64_t generation,
-	    const struct usage_cell *, size_t n, char *err, size_t errlen);
+enum store_rc	 store_usage_apply(struct store *, uint64_t generation,
+		    const struct usage_cell *, size_t n);
 
 /* Durable count of (user, month) over all types, in the current read txn. */
-int	 store_usage_month(struct store *, const char *user, uint32_t month,
-	    uint64_t *total);
+enum store_rc	 store_usage_month(struct store *, const char *user,
+		    uint32_t month, uint64_t *total);
 
-/* ---- usage reports (idmintctl) ---------------------------------------- */
+/*
+ * Every durable count of user (NULL: of every user), in key order: by
+ * user, then month, then type.  A non-zero return from cb stops the walk.
+ */
+enum store_rc	 store_usage_each(struct store *, const char *user,
+		    int (*cb)(void *, const char *user, uint32_t month,
+		    const char *type, uint64_t count), void *arg);
 
-struct usage_count {
-	char	 name[USER_MAX + 1];	/* a type, or a username */
-	uint64_t month;			/* in the summary's month */
-	uint64_t total;			/* all time */
-};
-
-struct usage_summary {
-	uint32_t		 month;
-	uint64_t		 month_total;
-	uint64_t		 all_total;
-	struct usage_count	*types;		/* by type name */
-	size_t			 ntypes;
-	struct usage_count	*users;		/* busiest first (month, then
-						   all time); only for all keys */
-	size_t			 nusers;
-};
-
-/* Counts of one user (user != NULL) or of every user, for month and all
- * time, per type; free with store_usage_summary_free. */
-enum store_rc	 store_usage_summary(struct store *, const char *user,
-		    uint32_t month, struct usage_summary *);
-void		 store_usage_summary_free(struct usage_summary *);
-
-/* ---- snowflake slot leases -------------------------------------------- */
+/* ---- store_lease.c: snowflake slot leases ----------------------------- */
 
 /*
  * Take the lowest of the 2^slot_bits slots whose lease is free or whose
  * holder is dead (no such pid, or a pid reused by a younger process: its
  * start time in /proc/PID/stat differs from the one recorded), and record
  * (pid, start time).  A pid that already holds a slot gets it again.
- * Returns 0, or -1 with a message in err when every slot is held by a
- * live process or on a store error.
+ * STORE_BUSY when every slot is held by a live process.
  */
-int	 store_worker_claim(struct store *, unsigned slot_bits, pid_t pid,
-	    unsigned *slot, char *err, size_t errlen);
+enum store_rc	 store_lease_claim(struct store *, unsigned slot_bits,
+		    pid_t pid, unsigned *slot);
 /* Give the slot back, if pid holds it. */
-int	 store_worker_release(struct store *, unsigned slot, pid_t pid,
-	    char *err, size_t errlen);
+enum store_rc	 store_lease_release(struct store *, unsigned slot, pid_t pid);
 
 #endif

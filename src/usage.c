@@ -50,6 +50,7 @@
 
 #include <sodium.h>
 
+#include "clock.h"
 #include "store.h"
 #include "usage.h"
 
@@ -255,9 +256,10 @@ reusable(enum tab_id id, struct khdr *k)
 		q = (struct qcell *)(void *)k;
 		return (atomic_load(&q->q.word) &
 		    ((UINT64_C(1) << USAGE_RESV_SLOTS) - 1)) == 0;
-	default:
-		return 0;
+	case T_RATE:
+		break;
 	}
+	return 0;
 }
 
 /*
@@ -323,6 +325,29 @@ tab_claim(struct usage *u, enum tab_id id, uint64_t h, const char *user,
 	atomic_store_explicit(&got->state, C_LIVE, memory_order_release);
 	UNLOCK(u, LOCK_CLAIM);
 	return got;
+}
+
+/*
+ * The cell of the key: found without a lock, else claimed.  NULL when the
+ * key is bad, the table is full (*full set) or init failed.
+ */
+static struct khdr *
+cell_get(struct usage *u, enum tab_id id, const char *user, uint32_t month,
+    const char *type, int (*init)(struct usage *, struct khdr *, void *),
+    void *arg, int *full)
+{
+	uint64_t	 h;
+	struct khdr	*k;
+
+	*full = 0;
+	if (!key_ok(user, type)) {
+		say(u, "bad user or type name");
+		return NULL;
+	}
+	h = key_hash(user, month);
+	if ((k = tab_find(&u->t[id], h, user, month, type)) != NULL)
+		return k;
+	return tab_claim(u, id, h, user, month, type, init, arg, full);
 }
 
 /* ---- opening ---------------------------------------------------------- */
@@ -577,9 +602,10 @@ count_sync(struct usage *u, struct store *st, const char *user,
 	c.month = month;
 	c.slot = (uint32_t)(USAGE_COUNT_CELLS + n);
 	c.counter = 1;
-	if (store_usage_apply(st, u->h->generation, &c, 1, u->err,
-	    sizeof(u->err)) == -1)
+	if (store_usage_apply(st, u->h->generation, &c, 1) != STORE_OK) {
+		say(u, "%s", store_error(st));
 		goto lost;
+	}
 	return 1;
 lost:
 	atomic_fetch_add(&u->h->lost, 1);
@@ -593,7 +619,6 @@ int
 usage_count(struct usage *u, struct store *st, const char *user,
     uint32_t month, const char *type)
 {
-	uint64_t	 h;
 	struct khdr	*k;
 	int		 full;
 
@@ -601,9 +626,8 @@ usage_count(struct usage *u, struct store *st, const char *user,
 		say(u, "bad user or type name");
 		return -1;
 	}
-	h = key_hash(user, month);
-	if ((k = tab_find(&u->t[T_COUNT], h, user, month, type)) == NULL &&
-	    (k = tab_claim(u, T_COUNT, h, user, month, type, NULL, NULL,
+	/* No cell (a full table, a failed lock): count it all the same. */
+	if ((k = cell_get(u, T_COUNT, user, month, type, NULL, NULL,
 	    &full)) == NULL)
 		return count_sync(u, st, user, month, type);
 	atomic_fetch_add_explicit(&((struct ccell *)(void *)k)->counter, 1,
@@ -639,23 +663,6 @@ usage_pending(struct usage *u, const char *user, uint32_t month)
 }
 
 /* ---- flushing --------------------------------------------------------- */
-
-static uint32_t
-month_before(uint32_t m)
-{
-	return m % 100 == 1 ? (m / 100 - 1) * 100 + 12 : m - 1;
-}
-
-static uint32_t
-month_now(uint64_t now_ms)
-{
-	time_t		 t = (time_t)(now_ms / 1000);
-	struct tm	 tm;
-
-	if (gmtime_r(&t, &tm) == NULL)
-		return 0;
-	return (uint32_t)(tm.tm_year + 1900) * 100 + (uint32_t)tm.tm_mon + 1;
-}
 
 /*
  * Once a month, turn cells of months before the previous one into
@@ -729,9 +736,11 @@ flush_locked(struct usage *u, struct store *st, uint64_t now_ms)
 	n = collect(u);
 	UNLOCK(u, LOCK_CLAIM);
 	if (n > 0) {
-		if (store_usage_apply(st, u->h->generation, u->buf, n, u->err,
-		    sizeof(u->err)) == -1)
+		if (store_usage_apply(st, u->h->generation, u->buf, n) !=
+		    STORE_OK) {
+			say(u, "%s", store_error(st));
 			return -1;
+		}
 		for (i = 0; i < n; i++) {
 			cc = (struct ccell *)(void *)cell_at(&u->t[T_COUNT],
 			    u->buf[i].slot);
@@ -740,9 +749,9 @@ flush_locked(struct usage *u, struct store *st, uint64_t now_ms)
 		}
 		atomic_fetch_add(&u->h->flushes, 1);
 	}
-	if (atomic_load(&u->h->reclaim_month) != month_now(now_ms) &&
+	if (atomic_load(&u->h->reclaim_month) != month_of(now_ms) &&
 	    LOCK(u, LOCK_CLAIM) == 0) {
-		reclaim(u, month_now(now_ms));
+		reclaim(u, month_of(now_ms));
 		UNLOCK(u, LOCK_CLAIM);
 	}
 	return n > 0 ? 1 : 0;
@@ -769,25 +778,18 @@ usage_maybe_flush(struct usage *u, struct store *st, uint64_t now_ms)
 }
 
 int
-usage_flush(struct usage *u, struct store *st, char *err, size_t errlen)
+usage_flush(struct usage *u, struct store *st)
 {
-	struct timespec	 ts;
-	uint64_t	 now_ms;
+	uint64_t	 now = now_ms();
 	int		 rc;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-	if (LOCK(u, LOCK_FLUSH) == -1) {
-		snprintf(err, errlen, "%s", u->err);
+	if (LOCK(u, LOCK_FLUSH) == -1)
 		return -1;
-	}
-	rc = flush_locked(u, st, now_ms);
+	rc = flush_locked(u, st, now);
 	UNLOCK(u, LOCK_FLUSH);
-	if (rc == -1) {
-		snprintf(err, errlen, "%s", u->err);
+	if (rc == -1)
 		return -1;
-	}
-	atomic_store(&u->h->last_flush_ms, now_ms);
+	atomic_store(&u->h->last_flush_ms, now);
 	return 0;
 }
 
@@ -796,16 +798,10 @@ usage_flush(struct usage *u, struct store *st, char *err, size_t errlen)
 struct usage_rate *
 usage_rate_cell(struct usage *u, const char *user)
 {
-	uint64_t	 h;
 	struct khdr	*k;
 	int		 full;
 
-	if (!key_ok(user, ""))
-		return NULL;
-	h = key_hash(user, 0);
-	if ((k = tab_find(&u->t[T_RATE], h, user, 0, "")) == NULL &&
-	    (k = tab_claim(u, T_RATE, h, user, 0, "", NULL, NULL,
-	    &full)) == NULL)
+	if ((k = cell_get(u, T_RATE, user, 0, "", NULL, NULL, &full)) == NULL)
 		return NULL;
 	return &((struct rcell *)(void *)k)->r;
 }
@@ -830,7 +826,8 @@ quota_init(struct usage *u, struct khdr *k, void *arg)
 	int		 i;
 
 	if (s->st == NULL ||
-	    store_usage_month(s->st, k->user, k->month, &durable) == -1) {
+	    store_usage_month(s->st, k->user, k->month, &durable) !=
+	    STORE_OK) {
 		say(u, "reading the usage of %s", k->user);
 		s->failed = 1;
 		return -1;
@@ -847,18 +844,11 @@ usage_quota_cell(struct usage *u, struct store *st, const char *user,
     uint32_t month, struct usage_quota **out)
 {
 	struct seed	 s = { st, 0 };
-	uint64_t	 h;
 	struct khdr	*k;
 	int		 full;
 
 	*out = NULL;
-	if (!key_ok(user, "")) {
-		say(u, "bad user name");
-		return -1;
-	}
-	h = key_hash(user, month);
-	if ((k = tab_find(&u->t[T_QUOTA], h, user, month, "")) == NULL &&
-	    (k = tab_claim(u, T_QUOTA, h, user, month, "", quota_init, &s,
+	if ((k = cell_get(u, T_QUOTA, user, month, "", quota_init, &s,
 	    &full)) == NULL)
 		return full ? -2 : -1;
 	*out = &((struct qcell *)(void *)k)->q;

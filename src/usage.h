@@ -16,7 +16,8 @@
  *     cells are refused once 7/8 are taken.  Cells of months older than
  *     the previous one are reclaimed by the flusher once flushed.  When
  *     no cell can be had, usage_count commits that one call to LMDB at
- *     once (slow, logged through usage_stats(), but nothing is lost).
+ *     once (slow, but nothing is lost; usage_stats() counts them as
+ *     overflows, which `idmintctl stats` shows).
  *   USAGE_QUOTA_CELLS per-(user, month) quota cells, reclaimed like the
  *     counters; USAGE_RATE_CELLS per-user rate cells, never reclaimed.
  *     When either is full, limits_check answers 503 (see limits.h).
@@ -28,7 +29,7 @@
  * store's marks of the old one count as 0; only calls not yet flushed
  * when the machine went down are lost (at most flush_ms of them).
  *
- * Interface with the store: see /tmp/iface.md and store_usage_apply().
+ * A flush hands the moved counters to store_usage_apply() (store.h).
  */
 #ifndef IDMINT_USAGE_H
 #define IDMINT_USAGE_H
@@ -47,14 +48,16 @@ struct usage;
 #define USAGE_RATE_CELLS	8192
 #define USAGE_RESV_SLOTS	24	/* concurrent reservations per quota cell */
 
-/* ---- the interface fixed by /tmp/iface.md ----------------------------- */
+/* ---- opening and flushing --------------------------------------------- */
 
-/* Map (creating if needed) the shared table file DIR/idmint.shm. */
+/* Map (creating if needed) the shared table file DIR/idmint.shm.
+ * -1 with the reason in err. */
 int	 usage_open(const char *dir, struct usage **, char *err, size_t errlen);
 void	 usage_close(struct usage *);
 /* Move every unflushed count into the store now (idmintctl calls this
- * before `usage` and `stats`; workers call usage_maybe_flush). */
-int	 usage_flush(struct usage *, struct store *, char *err, size_t errlen);
+ * before `usage` and `stats`; workers call usage_maybe_flush).  0, or -1
+ * with the reason in usage_error(). */
+int	 usage_flush(struct usage *, struct store *);
 
 /* ---- counting --------------------------------------------------------- */
 

@@ -65,11 +65,14 @@ run(const struct bench *b, unsigned long n, struct gen_result *res)
 {
 	const struct generator *g = gen_find(b->type, strlen(b->type));
 	struct params	 p = { opt_get, (void *)b->opts };
+	struct gen_args	 a;
 	unsigned long	 i;
 
+	/* Options are read per call, as the handler reads them. */
 	for (i = 0; i < n; i++) {
 		gen_result_reset(res);
-		if (g->generate(&p, res) != 200) {
+		if (gen_args(g, &p, &a, res) != HTTP_OK ||
+		    g->generate(&a, res) != HTTP_OK) {
 			fprintf(stderr, "%s: %s\n", b->label, res->error);
 			return -1;
 		}

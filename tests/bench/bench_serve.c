@@ -52,14 +52,16 @@ setup(void)
 	struct store	*st;
 	struct plan	 p = { "custom", 1000000000, 1000000000000ULL };
 	char		 dir[] = "/tmp/idmint-bench-XXXXXX", err[512];
+	unsigned char	 h1[TOKEN_HASH_LEN], h2[TOKEN_HASH_LEN];
 
 	if (sodium_init() < 0 || mkdtemp(dir) == NULL)
 		exit(1);
 	conf_defaults(&c);
 	snprintf(c.db, sizeof(c.db), "%s/db", dir);
-	if (store_open(&st, c.db, 0, err, sizeof(err)) != STORE_OK ||
-	    store_key_add(st, "unl", "", NULL, tok_unl) != STORE_OK ||
-	    store_key_add(st, "lim", "", &p, tok_lim) != STORE_OK) {
+	if (token_new(tok_unl, h1) == -1 || token_new(tok_lim, h2) == -1 ||
+	    store_open(&st, c.db, 0, err, sizeof(err)) != STORE_OK ||
+	    store_key_add(st, "unl", "", NULL, h1) != STORE_OK ||
+	    store_key_add(st, "lim", "", &p, h2) != STORE_OK) {
 		fprintf(stderr, "bench_serve: store: %s\n", err);
 		exit(1);
 	}

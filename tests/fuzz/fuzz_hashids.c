@@ -106,7 +106,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned	 ml, flags;
 	struct hashids	*own = NULL;
 	const struct hashids *h;
-	int		 rc;
+	enum hashids_rc	 rc;
 
 	if (size < 3)
 		return 0;

@@ -35,6 +35,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	struct conf	 c;
 	struct store	*st;
 	char		 dir[] = "/tmp/idmint-fuzz-XXXXXX", err[512];
+	unsigned char	 h[TOKEN_HASH_LEN];
 
 	(void)argc;
 	(void)argv;
@@ -43,8 +44,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	conf_defaults(&c);
 	snprintf(c.db, sizeof(c.db), "%s/db", dir);
 	c.map_size = 64 << 20;
-	if (store_open(&st, c.db, (size_t)c.map_size, err, sizeof(err)) !=
-	    STORE_OK || store_key_add(st, "fz", "fuzz", NULL, token) != STORE_OK)
+	if (token_new(token, h) == -1 || store_open(&st, c.db,
+	    (size_t)c.map_size, err, sizeof(err)) != STORE_OK ||
+	    store_key_add(st, "fz", "fuzz", NULL, h) != STORE_OK)
 		abort();
 	store_close(st);
 	if (server_init(&srv, &c) == -1 || server_open(&srv, err,

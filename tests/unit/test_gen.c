@@ -12,7 +12,9 @@
 #include <criterion/criterion.h>
 #include <sodium.h>
 
+#include "clock.h"
 #include "gen.h"
+#include "store.h"		/* TYPE_MAX */
 
 /* A hand-made request body: a few named fields. */
 struct kv {
@@ -81,11 +83,15 @@ static int
 run(const char *type)
 {
 	const struct generator *g;
+	struct gen_args	 args;
+	enum status	 st;
 
 	g = gen_find(type, strlen(type));
 	cr_assert_not_null(g, "no generator %s", type);
 	gen_result_reset(&res);
-	return g->generate(&params, &res);
+	if ((st = gen_args(g, &params, &args, &res)) != HTTP_OK)
+		return st;
+	return g->generate(&args, &res);
 }
 
 static void
@@ -121,6 +127,8 @@ suite_init(void)
 {
 	cr_assert_neq(sodium_init(), -1);
 	gen_setup_default();
+	clock_set(NULL);
+	clock_set_sleep(NULL);
 	gen_result_init(&res);
 	set_clear();
 }
@@ -418,8 +426,8 @@ Test(gen, uuid_v7_monotonic_fake_clock)
 	char	 prev[37] = "";
 	int	 i;
 
-	gen_setup.clock_ms = fake_clock;
-	gen_setup.sleep_ms = fake_sleep;
+	clock_set(fake_clock);
+	clock_set_sleep(fake_sleep);
 	fake_now = 1700000000000ULL;
 	set_int("version", 7);
 	for (i = 0; i < 10000; i++) {
@@ -445,9 +453,9 @@ Test(gen, uuid_v7_monotonic_real_clock)
 
 	set_int("version", 7);
 	for (i = 0; i < 10000; i++) {
-		before = gen_setup.clock_ms();
+		before = now_ms();
 		expect_ok("uuid");
-		after = gen_setup.clock_ms();
+		after = now_ms();
 		uuid_check(res.id.data, 7);
 		cr_assert_gt(strcmp(res.id.data, prev), 0);
 		memcpy(prev, res.id.data, 37);
@@ -460,8 +468,8 @@ Test(gen, uuid_v7_monotonic_real_clock)
 
 Test(gen, uuid_v7_carries_clock)
 {
-	gen_setup.clock_ms = fake_clock;
-	gen_setup.sleep_ms = fake_sleep;
+	clock_set(fake_clock);
+	clock_set_sleep(fake_sleep);
 	fake_now = 0x0123456789abULL;
 	set_str("version", "7");
 	expect_ok("uuid");
@@ -920,7 +928,7 @@ Test(gen, cuid_unique_with_frozen_clock)
 	static char	 seen[4000][25];
 	int		 n, m;
 
-	gen_setup.clock_ms = fake_clock;
+	clock_set(fake_clock);
 	fake_now = 1;
 	for (n = 0; n < 4000; n++) {
 		expect_ok("cuid");
@@ -958,8 +966,8 @@ flake_decode(const char *s)
 static void
 fake_clock_at(uint64_t ms)
 {
-	gen_setup.clock_ms = fake_clock;
-	gen_setup.sleep_ms = fake_sleep;
+	clock_set(fake_clock);
+	clock_set_sleep(fake_sleep);
 	fake_now = ms;
 	fake_slept = 0;
 }
@@ -970,9 +978,9 @@ Test(gen, snowflake_layout)
 	uint64_t	 before, after;
 
 	gen_setup.worker_id = 0x2a5;
-	before = gen_setup.clock_ms();
+	before = now_ms();
 	expect_ok("snowflake");
-	after = gen_setup.clock_ms();
+	after = now_ms();
 	f = flake_decode(res.id.data);
 	cr_assert(f.ms >= before && f.ms <= after);
 	cr_assert_eq(f.worker, 0x2a5);
@@ -1069,7 +1077,7 @@ Test(gen, snowflake_stuck_clock_gives_up)
 	unsigned	 i;
 
 	fake_clock_at(1700000000000ULL);
-	gen_setup.sleep_ms = stuck_sleep;
+	clock_set_sleep(stuck_sleep);
 	for (i = 0; i < 4096; i++)
 		expect_ok("snowflake");
 	expect_err("snowflake", 503, "Clock moved backwards");
@@ -1116,4 +1124,28 @@ Test(gen, result_reuse)
 	cr_assert_eq(res.id.len, 8);
 	cr_assert_eq(strlen(res.id.data), 8);
 	cr_assert_eq(res.priv.len, 0);
+}
+
+/* A generator's name is what its calls are counted under: it must fit
+ * the usage key, and its options must be whole rows. */
+Test(gen, names_fit_the_usage_key)
+{
+	size_t	 i, j;
+
+	for (i = 0; generators[i] != NULL; i++) {
+		cr_assert_leq(strlen(generators[i]->name), TYPE_MAX, "%s",
+		    generators[i]->name);
+		for (j = 0; j < GEN_OPTS_MAX; j++) {
+			const struct gopt *o = &generators[i]->opts[j];
+
+			if (o->kind == GOPT_NONE)
+				break;
+			cr_assert_not_null(o->name);
+			cr_assert((o->kind != GOPT_CHOICE) ||
+			    (o->choices != NULL && o->bad != NULL));
+			cr_assert((o->kind != GOPT_INT) || o->min <= o->max);
+		}
+	}
+	cr_assert_eq(generators[i - 1]->flags & GEN_NEEDS_SLOT, 0);
+	cr_assert(gen_snowflake.flags & GEN_NEEDS_SLOT);
 }

@@ -16,40 +16,30 @@
 
 #include <criterion/criterion.h>
 
+#include "clock.h"
+#include "fixture.h"
 #include "limit.h"
-#include "store.h"
-#include "usage.h"
 
 #define NS	1000000000ULL
 #define MS	1000000ULL
 
-static char	 dir[PATH_MAX], db[PATH_MAX + 8];
 static struct usage *u;
 static struct store *st;
 
 static void
 setup(void)
 {
-	char	 err[256];
-
-	snprintf(dir, sizeof(dir), "/tmp/test_limits.XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(db, sizeof(db), "%s/db", dir);
-	cr_assert_eq(usage_open(dir, &u, err, sizeof(err)), 0, "%s", err);
-	cr_assert_eq(store_open(&st, db, 0, err, sizeof(err)), STORE_OK,
-	    "%s", err);
+	fx_mkdir("test_limits");
+	u = fx_usage();
+	st = fx_store(0);
 }
 
 static void
 teardown(void)
 {
-	char	 cmd[PATH_MAX + 16];
-
 	store_close(st);
 	usage_close(u);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		cr_log_warn("could not remove %s", dir);
+	fx_rmdir();
 }
 
 TestSuite(limits, .init = setup, .fini = teardown, .timeout = 60);
@@ -84,21 +74,26 @@ request(const char *user, uint32_t rate, uint64_t quota, uint64_t now,
 	return v->ok;
 }
 
+/* The calendar of clock.c, which limits read months and resets from;
+ * times here are ns, the clock's calendar takes ms. */
 Test(limits, month_of_and_month_left)
 {
 	uint64_t	 dec1 = utc(2026, 12, 1, 0, 0, 0);
 
-	cr_assert_eq(month_of(dec1 - MS), 202611);
-	cr_assert_eq(month_of(dec1), 202612);
-	cr_assert_eq(month_of(utc(2027, 1, 1, 0, 0, 0) - 1), 202612);
-	cr_assert_eq(month_of(utc(2027, 1, 1, 0, 0, 0)), 202701);
+	cr_assert_eq(month_of((dec1 - MS) / MS), 202611);
+	cr_assert_eq(month_of(dec1 / MS), 202612);
+	cr_assert_eq(month_of((utc(2027, 1, 1, 0, 0, 0) - MS) / MS), 202612);
+	cr_assert_eq(month_of(utc(2027, 1, 1, 0, 0, 0) / MS), 202701);
 	cr_assert_eq(month_of(0), 197001);
-	cr_assert_eq(month_of(utc(2000, 2, 29, 12, 0, 0)), 200002);
-	cr_assert_eq(month_of(utc(2100, 3, 1, 0, 0, 0) - 1), 210002);
-	cr_assert_eq(month_left_ns(dec1 - MS), MS);
-	cr_assert_eq(month_left_ns(dec1), 31 * 86400 * NS);
-	cr_assert_eq(month_left_ns(utc(2024, 2, 1, 0, 0, 0)), 29 * 86400 * NS);
-	cr_assert_eq(month_of(dec1 - MS), store_month((time_t)(dec1 / NS - 1)));
+	cr_assert_eq(month_of(utc(2000, 2, 29, 12, 0, 0) / MS), 200002);
+	cr_assert_eq(month_of((utc(2100, 3, 1, 0, 0, 0) - MS) / MS), 210002);
+	cr_assert_eq(month_left_ms((dec1 - MS) / MS) * MS, MS);
+	cr_assert_eq(month_left_ms(dec1 / MS) * MS, 31 * 86400 * NS);
+	cr_assert_eq(month_left_ms(utc(2024, 2, 1, 0, 0, 0) / MS) * MS,
+	    29 * 86400 * NS);
+	cr_assert_eq(month_before(202601), 202512);
+	cr_assert_eq(month_before(202612), 202611);
+	cr_assert_eq(month_start_s(202612), (int64_t)(dec1 / NS));
 }
 
 Test(limits, gcra_burst_then_spaced)
@@ -182,8 +177,8 @@ Test(limits, gcra_shared_across_processes)
 			char		 err[256];
 
 			close(fds[0]);
-			if (usage_open(dir, &cu, err, sizeof(err)) != 0 ||
-			    store_open(&cst, db, 0, err, sizeof(err)) != 0)
+			if (usage_open(fx_dir, &cu, err, sizeof(err)) != 0 ||
+			    store_open(&cst, fx_db, 0, err, sizeof(err)) != 0)
 				_exit(2);
 			for (j = 0; j < 5; j++) {
 				store_rd_begin(cst);
@@ -227,8 +222,8 @@ Test(limits, quota_exact_under_race)
 			struct store	*cst;
 
 			close(fds[0]);
-			if (usage_open(dir, &cu, err, sizeof(err)) != 0 ||
-			    store_open(&cst, db, 0, err, sizeof(err)) != 0)
+			if (usage_open(fx_dir, &cu, err, sizeof(err)) != 0 ||
+			    store_open(&cst, fx_db, 0, err, sizeof(err)) != 0)
 				_exit(2);
 			usage_set_flush_ms(cu, 0);
 			for (k = 0; k < RACE_KEYS; k++)
@@ -258,11 +253,11 @@ Test(limits, quota_exact_under_race)
 		cr_assert_eq(waitpid(pid[i], &status, 0), pid[i]);
 		cr_assert_eq(status, 0);
 	}
-	cr_assert_eq(usage_flush(u, st, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(usage_flush(u, st), 0, "%s", usage_error(u));
 	for (k = 0; k < RACE_KEYS; k++) {
 		snprintf(user, sizeof(user), "racer%d", k);
 		cr_assert_eq(ok[k], 5, "%s: %d", user, ok[k]);
-		cr_assert_eq(store_usage_month(st, user, 202611, &n), 0);
+		cr_assert_eq(store_usage_month(st, user, 202611, &n), STORE_OK);
 		cr_assert_eq(n, 5, "%s: %llu", user, (unsigned long long)n);
 	}
 }
@@ -283,8 +278,8 @@ Test(limits, quota_refusal_and_cancel)
 	cr_assert(!request("alice", 0, 2, t, 200, &v));
 	cr_assert_eq(v.status, 429);
 	cr_assert_str_eq(v.message, "Monthly quota exceeded");
-	cr_assert_eq(v.retry_after, (unsigned)(month_left_ns(t) / NS));
-	cr_assert_eq(v.reset, month_left_ns(t) / NS);
+	cr_assert_eq(v.retry_after, (unsigned)(month_left_ms(t / MS) / 1000));
+	cr_assert_eq(v.reset, month_left_ms(t / MS) / 1000);
 	/* A plan change takes effect at once. */
 	cr_assert(request("alice", 0, 3, t, 200, &v));
 	cr_assert(!request("alice", 0, 3, t, 200, &v));
@@ -319,7 +314,7 @@ Test(limits, headers_show_the_nearer_limit)
 	cr_assert(request("bob", 10, 3, t, 200, &v));
 	cr_assert_eq(v.limit, 3);
 	cr_assert_eq(v.remaining, 2);
-	cr_assert_eq(v.reset, month_left_ns(t) / NS);
+	cr_assert_eq(v.reset, month_left_ms(t / MS) / 1000);
 }
 
 /* Calls counted before (in the store, under another table generation)
@@ -333,11 +328,11 @@ Test(limits, quota_starts_from_the_store)
 
 	for (i = 0; i < 3; i++)
 		cr_assert_eq(usage_count(u, st, "alice", 202611, "uuid"), 0);
-	cr_assert_eq(usage_flush(u, st, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(usage_flush(u, st), 0, "%s", usage_error(u));
 	usage_close(u);
-	snprintf(path, sizeof(path), "%s/%s", dir, USAGE_FILE);
+	snprintf(path, sizeof(path), "%s/%s", fx_dir, USAGE_FILE);
 	cr_assert_eq(unlink(path), 0);
-	cr_assert_eq(usage_open(dir, &u, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(usage_open(fx_dir, &u, err, sizeof(err)), 0, "%s", err);
 	cr_assert(request("alice", 0, 4, t, 200, &v));
 	cr_assert_eq(v.remaining, 0);
 	cr_assert(!request("alice", 0, 4, t, 200, &v));
@@ -363,8 +358,8 @@ Test(limits, leaked_reservation_of_a_dead_process_is_reaped)
 		struct store	*cst;
 		char		 err[256];
 
-		if (usage_open(dir, &cu, err, sizeof(err)) != 0 ||
-		    store_open(&cst, db, 0, err, sizeof(err)) != 0)
+		if (usage_open(fx_dir, &cu, err, sizeof(err)) != 0 ||
+		    store_open(&cst, fx_db, 0, err, sizeof(err)) != 0)
 			_exit(2);
 		store_rd_begin(cst);
 		if (limits_check(cu, cst, "alice", 0, 1, t, &cv) != 0 ||

@@ -71,19 +71,3 @@ Test(plan, custom_plans)
 	cr_assert_eq(plan_custom("", "1", &p, e, sizeof(e)), -1);
 	cr_assert_eq(plan_custom("1", " 1", &p, e, sizeof(e)), -1);
 }
-
-Test(plan, parse_u64)
-{
-	uint64_t	 v;
-
-	cr_assert_eq(plan_parse_u64("0", 10, &v), 0);
-	cr_assert_eq(v, 0);
-	cr_assert_eq(plan_parse_u64("10", 10, &v), 0);
-	cr_assert_eq(v, 10);
-	cr_assert_eq(plan_parse_u64("11", 10, &v), -1);
-	cr_assert_eq(plan_parse_u64("007", 10, &v), 0);
-	cr_assert_eq(v, 7);
-	cr_assert_eq(plan_parse_u64("+1", 10, &v), -1);
-	cr_assert_eq(plan_parse_u64("99999999999999999999", UINT64_MAX, &v),
-	    -1);
-}

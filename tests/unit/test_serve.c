@@ -9,7 +9,7 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
-#include "harness.h"
+#include "fixture.h"
 
 static struct server srv;
 

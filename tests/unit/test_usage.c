@@ -21,62 +21,23 @@
 #include <criterion/criterion.h>
 #include <sodium.h>
 
-#include "store.h"
-#include "usage.h"
+#include "clock.h"
+#include "fixture.h"
 
 #define MONTH	202611u
-
-static char	 dir[PATH_MAX], db[PATH_MAX + 8];
 
 static void
 mkdirs(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/test_usage.XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(db, sizeof(db), "%s/db", dir);
+	fx_mkdir("test_usage");
 }
 
-static void
-rmdirs(void)
-{
-	char	 cmd[PATH_MAX + 16];
+TestSuite(usage, .init = mkdirs, .fini = fx_rmdir, .timeout = 120);
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		cr_log_warn("could not remove %s", dir);
-}
-
-TestSuite(usage, .init = mkdirs, .fini = rmdirs, .timeout = 120);
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static struct usage *
-uopen(void)
-{
-	struct usage	*u;
-	char		 err[256];
-
-	cr_assert_eq(usage_open(dir, &u, err, sizeof(err)), 0, "%s", err);
-	return u;
-}
-
-static struct store *
-sopen(void)
-{
-	struct store	*st;
-	char		 err[256];
-
-	cr_assert_eq(store_open(&st, db, 0, err, sizeof(err)), STORE_OK,
-	    "%s", err);
-	return st;
-}
+#define uopen()	fx_usage()
+#define sopen()	fx_store(0)
+#define dir	fx_dir
+#define db	fx_db
 
 static uint64_t
 durable(const char *user, uint32_t month)
@@ -84,7 +45,7 @@ durable(const char *user, uint32_t month)
 	struct store	*st = sopen();
 	uint64_t	 n;
 
-	cr_assert_eq(store_usage_month(st, user, month, &n), 0);
+	cr_assert_eq(store_usage_month(st, user, month, &n), STORE_OK);
 	store_close(st);
 	return n;
 }
@@ -94,9 +55,7 @@ flush_all(void)
 {
 	struct usage	*u = uopen();
 	struct store	*st = sopen();
-	char		 err[256];
-
-	cr_assert_eq(usage_flush(u, st, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(usage_flush(u, st), 0, "%s", usage_error(u));
 	store_close(st);
 	usage_close(u);
 }
@@ -125,7 +84,6 @@ Test(usage, count_flush_pending_and_no_double_count)
 {
 	struct usage	*u = uopen();
 	struct store	*st = sopen();
-	char		 err[256];
 	int		 i;
 
 	for (i = 0; i < 3; i++)
@@ -136,11 +94,11 @@ Test(usage, count_flush_pending_and_no_double_count)
 	cr_assert_eq(usage_pending(u, "alice", MONTH), 4);
 	cr_assert_eq(usage_pending(u, "alice", MONTH + 1), 1);
 	cr_assert_eq(usage_pending(u, "carol", MONTH), 0);
-	cr_assert_eq(usage_flush(u, st, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(usage_flush(u, st), 0, "%s", usage_error(u));
 	cr_assert_eq(usage_pending(u, "alice", MONTH), 0);
-	cr_assert_eq(usage_flush(u, st, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(usage_flush(u, st), 0, "%s", usage_error(u));
 	cr_assert_eq(usage_count(u, st, "alice", MONTH, "uuid"), 0);
-	cr_assert_eq(usage_flush(u, st, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(usage_flush(u, st), 0, "%s", usage_error(u));
 	store_close(st);
 	usage_close(u);
 	cr_assert_eq(durable("alice", MONTH), 5);
@@ -411,7 +369,7 @@ Test(usage, full_table_falls_back_to_the_store, .timeout = 300)
 	struct usage	*u = uopen();
 	struct store	*st = sopen();
 	struct usage_stats s;
-	char		 user[32], err[256];
+	char		 user[32];
 	int		 i, rc;
 
 	for (i = 0, rc = 0; rc == 0; i++) {
@@ -431,7 +389,7 @@ Test(usage, full_table_falls_back_to_the_store, .timeout = 300)
 	cr_assert_eq(s.lost, 1);
 	/* Known keys still count in the table. */
 	cr_assert_eq(usage_count(u, st, "u0", MONTH, "uuid"), 0);
-	cr_assert_eq(usage_flush(u, st, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(usage_flush(u, st), 0, "%s", usage_error(u));
 	store_close(st);
 	usage_close(u);
 	cr_assert_eq(durable(user, MONTH), 2);

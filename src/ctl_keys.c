@@ -1,0 +1,304 @@
+/*
+ * ctl_keys.c: idmintctl's commands on keys: add, list, show, rotate,
+ * suspend, resume, remove, available, plan.  Tokens are printed once,
+ * by add and rotate, and wiped from memory after.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "auth.h"
+#include "clock.h"
+#include "ctl.h"
+#include "plan.h"
+
+static json_object *
+jtime(int64_t t)
+{
+	char	 b[32];
+
+	if (t == 0)
+		return NULL;
+	fmt_time(t, b, sizeof(b));
+	return json_object_new_string(b);
+}
+
+static json_object *
+key_json(const struct key *k)
+{
+	json_object	*o = json_object_new_object();
+
+	jadd(o, "name", json_object_new_string(k->user));
+	jadd(o, "label", json_object_new_string(k->label));
+	jadd(o, "plan", json_object_new_string(k->plan));
+	jadd(o, "rate", json_object_new_uint64(k->rate));
+	jadd(o, "quota", json_object_new_uint64(k->quota));
+	jadd(o, "status", json_object_new_string(k->status == KEY_ACTIVE ?
+	    "active" : "suspended"));
+	jadd(o, "created", jtime(k->created));
+	jadd(o, "rotated", jtime(k->rotated));
+	return o;
+}
+
+static const char *
+status_name(const struct key *k)
+{
+	return k->status == KEY_ACTIVE ? "active" : "suspended";
+}
+
+static int
+print_token(struct ctl *c, const char *arg, char *token)
+{
+	char		 name[USER_MAX + 1], e[8];
+	json_object	*o;
+
+	if (user_norm(arg, strlen(arg), name, e, sizeof(e)) == -1)
+		snprintf(name, sizeof(name), "%s", "?");	/* checked before */
+	if (c->json) {
+		o = json_object_new_object();
+		jadd(o, "name", json_object_new_string(name));
+		jadd(o, "token", json_object_new_string(token));
+		json_print(o);
+	} else
+		puts(token);
+	sodium_memzero(token, TOKEN_STR_LEN + 1);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		return fail(c, "the token of \"%s\" could not be printed; the "
+		    "key exists: idmintctl rotate %s gives it a new one", name,
+		    name);
+	return 0;
+}
+
+/* A new token for name: made here, stored as its hash by op, shown once. */
+static int
+new_token(struct ctl *c, enum store_rc (*op)(struct ctl *, const char *,
+    const unsigned char *))
+{
+	char		 token[TOKEN_STR_LEN + 1];
+	unsigned char	 hash[TOKEN_HASH_LEN];
+	enum store_rc	 r;
+
+	if (token_new(token, hash) == -1)
+		return fail(c, "libsodium failed to start");
+	r = op(c, c->args[0], hash);
+	sodium_memzero(hash, sizeof(hash));
+	if (r != STORE_OK) {
+		sodium_memzero(token, sizeof(token));
+		return fail(c, "%s", store_error(c->st));
+	}
+	return print_token(c, c->args[0], token);
+}
+
+static enum store_rc
+add_key(struct ctl *c, const char *name, const unsigned char *hash)
+{
+	return store_key_add(c->st, name, c->label, &c->newplan, hash);
+}
+
+static enum store_rc
+rotate_key(struct ctl *c, const char *name, const unsigned char *hash)
+{
+	return store_key_rotate(c->st, name, hash);
+}
+
+int
+cmd_add(struct ctl *c)
+{
+	if (pick_plan(c, NULL, &c->newplan) != 0)
+		return c->failrc;
+	return new_token(c, add_key);
+}
+
+static int
+list_one(void *arg, const struct key *k)
+{
+	char		 t[32], rate[16], quota[24];
+
+	fmt_time(k->created, t, sizeof(t));
+	if (k->rate)
+		snprintf(rate, sizeof(rate), "%u/s", k->rate);
+	else
+		snprintf(rate, sizeof(rate), "-");
+	if (k->quota)
+		snprintf(quota, sizeof(quota), "%llu",
+		    (unsigned long long)k->quota);
+	else
+		snprintf(quota, sizeof(quota), "-");
+	(void)arg;
+	printf("%-20s %-10s %7s %10s %-9s %-20s%s%s\n", k->user, k->plan,
+	    rate, quota, status_name(k), t, *k->label ? " " : "", k->label);
+	return 0;
+}
+
+static int
+list_json(void *arg, const struct key *k)
+{
+	json_object_array_add(arg, key_json(k));
+	return 0;
+}
+
+static int
+count_keys(void *arg, const struct key *k)
+{
+	size_t	*n = arg;
+
+	(void)k;
+	n[0]++;
+	return 0;
+}
+
+int
+cmd_list(struct ctl *c)
+{
+	json_object	*a;
+	size_t		 n = 0;
+	enum store_rc	 r;
+
+	if (c->json) {
+		a = json_object_new_array();
+		if ((r = store_key_each(c->st, list_json, a)) != STORE_OK) {
+			json_object_put(a);
+			return store_fail_msg(c, r, "");
+		}
+		json_print(a);
+		return 0;
+	}
+	if ((r = store_key_each(c->st, count_keys, &n)) != STORE_OK)
+		return store_fail_msg(c, r, "");
+	if (n > 0)
+		printf("%-20s %-10s %7s %10s %-9s %-20s %s\n", "NAME", "PLAN",
+		    "RATE", "QUOTA", "STATUS", "CREATED", "LABEL");
+	if ((r = store_key_each(c->st, list_one, c)) != STORE_OK)
+		return store_fail_msg(c, r, "");
+	return 0;
+}
+
+int
+cmd_show(struct ctl *c)
+{
+	struct key	 k;
+	char		 t[32], m[16];
+	uint32_t	 month = month_of(now_ms());
+	uint64_t	 used = 0, left;
+	enum store_rc	 r;
+	json_object	*o;
+
+	if ((r = store_rd_begin(c->st)) != STORE_OK)
+		return store_fail_msg(c, r, "");
+	r = store_key_by_user(c->st, c->args[0], strlen(c->args[0]), &k);
+	if (r == STORE_OK)
+		r = store_usage_month(c->st, k.user, month, &used);
+	store_rd_end(c->st);
+	if (r != STORE_OK)
+		return store_fail_msg(c, r, c->args[0]);
+	left = k.quota == 0 ? 0 : used >= k.quota ? 0 : k.quota - used;
+	fmt_month(month, m, sizeof(m));
+	if (c->json) {
+		o = key_json(&k);
+		jadd(o, "month", json_object_new_string(m));
+		jadd(o, "used", json_object_new_uint64(used));
+		jadd(o, "remaining", k.quota ?
+		    json_object_new_uint64(left) : NULL);
+		json_print(o);
+		return 0;
+	}
+	printf("name:       %s\n", k.user);
+	printf("label:      %s\n", k.label);
+	printf("plan:       %s\n", k.plan);
+	if (k.rate)
+		printf("rate:       %u requests/s\n", k.rate);
+	else
+		printf("rate:       unlimited\n");
+	if (k.quota)
+		printf("quota:      %llu calls/month\n",
+		    (unsigned long long)k.quota);
+	else
+		printf("quota:      unlimited\n");
+	printf("status:     %s\n", status_name(&k));
+	fmt_time(k.created, t, sizeof(t));
+	printf("created:    %s\n", t);
+	fmt_time(k.rotated, t, sizeof(t));
+	printf("rotated:    %s\n", t);
+	printf("this month: %llu calls (%s)\n", (unsigned long long)used, m);
+	if (k.quota)
+		printf("remaining:  %llu calls\n", (unsigned long long)left);
+	else
+		printf("remaining:  unlimited\n");
+	return 0;
+}
+
+int
+cmd_rotate(struct ctl *c)
+{
+	return new_token(c, rotate_key);
+}
+
+static int
+set_status(struct ctl *c, enum key_status s)
+{
+	if (store_key_set_status(c->st, c->args[0], s) != STORE_OK)
+		return fail(c, "%s", store_error(c->st));
+	return 0;
+}
+
+int
+cmd_suspend(struct ctl *c)
+{
+	return set_status(c, KEY_SUSPENDED);
+}
+
+int
+cmd_resume(struct ctl *c)
+{
+	return set_status(c, KEY_ACTIVE);
+}
+
+int
+cmd_remove(struct ctl *c)
+{
+	if (store_key_remove(c->st, c->args[0]) != STORE_OK)
+		return fail(c, "%s", store_error(c->st));
+	return 0;
+}
+
+int
+cmd_available(struct ctl *c)
+{
+	struct key	 k;
+	char		 u[USER_MAX + 1];
+	enum store_rc	 r;
+	json_object	*o;
+
+	if (check_name(c, c->args[0], u) != 0)
+		return c->failrc;
+	r = store_key_by_user(c->st, u, strlen(u), &k);
+	if (r != STORE_OK && r != STORE_NOTFOUND)
+		return store_fail_msg(c, r, u);
+	if (c->json) {
+		o = json_object_new_object();
+		jadd(o, "name", json_object_new_string(u));
+		jadd(o, "available", json_object_new_boolean(r ==
+		    STORE_NOTFOUND));
+		json_print(o);
+	}
+	return r == STORE_NOTFOUND ? 0 : 1;
+}
+
+int
+cmd_plan(struct ctl *c)
+{
+	struct plan	 p;
+
+	if (c->nargs == 1 && (c->opts & (OPT_RATE | OPT_QUOTA)) == 0)
+		return fail(c, "plan wants a plan name (free, starter, pro, "
+		    "mega, unlimited) or --rate N --quota N");
+	if (pick_plan(c, c->nargs == 2 ? c->args[1] : NULL, &p) != 0)
+		return c->failrc;
+	if (store_key_set_plan(c->st, c->args[0], &p) != STORE_OK)
+		return fail(c, "%s", store_error(c->st));
+	return 0;
+}
+

@@ -1,0 +1,62 @@
+/*
+ * store_int.h: what the store*.c files share, and nothing outside them
+ * sees: the handle, byte order helpers, and the transaction wrappers.
+ *
+ * Sub-databases, all integers little-endian unless said otherwise:
+ *   keys     username -> record (version byte first, see store_keys.c)
+ *   tokens   BLAKE2b-256(token) -> username
+ *   usage    username NUL month(u32 big-endian) type -> u64 count
+ *   marks    slot(u32 BE) -> generation u64, mark u64 (the last counter
+ *            flushed for that shared-memory slot; a mark stored under
+ *            another generation counts as 0, which is how a generation
+ *            change resets every mark without a sweep)
+ *   workers  slot(u32 BE) -> pid u64, start time u64 (snowflake leases)
+ *   meta     "format" -> u32 store format
+ * Big-endian numbers in keys make LMDB's byte order the numeric order.
+ */
+#ifndef IDMINT_STORE_INT_H
+#define IDMINT_STORE_INT_H
+
+#include <lmdb.h>
+
+#include "store.h"
+
+#define STORE_FORMAT	1
+
+struct store {
+	MDB_env		*env;
+	MDB_dbi		 keys, tokens, usage, marks, workers, meta;
+	MDB_txn		*rtxn;		/* the one reused read txn */
+	int		 rd_active;
+	char		*path;
+	char		 err[1024];
+	/* store_keys.c: what an unknown user is compared against */
+	unsigned char	 dummy[512];
+	size_t		 dummy_len;
+};
+
+void		 put_le(unsigned char *, uint64_t, int n);
+uint64_t	 get_le(const unsigned char *, int n);
+void		 put_be32(unsigned char *, uint32_t);
+uint32_t	 get_be32(const unsigned char *);
+
+/* The one place LMDB codes become ours; sets st->err. */
+enum store_rc	 store_fail(struct store *, int rc, const char *what);
+/* st->err from fmt with one quoted name; returns rc. */
+enum store_rc	 store_say(struct store *, enum store_rc, const char *fmt,
+		    const char *name);
+/* A write transaction, adopting a map grown by another process. */
+int		 store_wr_begin(struct store *, MDB_txn **);
+/* Commit if rc is 0, else abort; either way map the result. */
+enum store_rc	 store_commit(struct store *, MDB_txn *, int rc,
+		    const char *what);
+/* Use the caller's read txn, or one of our own for this call. */
+enum store_rc	 store_rd_enter(struct store *, int *own);
+void		 store_rd_leave(struct store *, int own);
+/* The lowercased name, or STORE_INVALID with the reason in st->err. */
+enum store_rc	 store_norm(struct store *, const char *user,
+		    char u[USER_MAX + 1]);
+/* store_keys.c: the dummy record, made once at open. */
+void		 store_keys_init(struct store *);
+
+#endif

@@ -1,0 +1,155 @@
+/*
+ * store_lease.c: snowflake slot leases.
+ *
+ *   workers  slot(u32 BE) -> pid u64, start time u64
+ *
+ * A lease names its holder by pid and the start time the kernel gives in
+ * /proc/PID/stat, so a pid reused by a younger process is no holder.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_int.h"
+
+#define SLOT_BITS_MAX	16
+#define NO_SLOT		(~0u)
+
+/* Field 22 of /proc/PID/stat: start time in clock ticks since boot. */
+static int
+proc_starttime(pid_t pid, uint64_t *out)
+{
+	char	 path[64], buf[1024], *p;
+	FILE	*f;
+	size_t	 n;
+	int	 field;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* The command name (field 2) may hold spaces and parentheses. */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return -1;
+	for (field = 2; field < 22 && p != NULL; field++)
+		p = strchr(p + 1, ' ');
+	if (p == NULL)
+		return -1;
+	*out = strtoull(p + 1, NULL, 10);
+	return 0;
+}
+
+static int
+holder_alive(pid_t pid, uint64_t start)
+{
+	uint64_t	 now;
+
+	if (pid <= 0 || (kill(pid, 0) == -1 && errno == ESRCH))
+		return 0;
+	/* Same pid, other process: the pid was reused. */
+	if (start != 0 && proc_starttime(pid, &now) == 0 && now != start)
+		return 0;
+	return 1;
+}
+
+/* The slot to take in txn, or NO_SLOT; *rc for a store error. */
+static unsigned
+pick_slot(struct store *st, MDB_txn *txn, unsigned nslots, pid_t pid,
+    uint64_t start, int *rc)
+{
+	unsigned char	 kb[4];
+	MDB_val		 k = { 4, kb }, v;
+	uint64_t	 hpid, hstart;
+	unsigned	 i, pick = NO_SLOT;
+
+	for (i = 0; i < nslots; i++) {
+		put_be32(kb, i);
+		if ((*rc = mdb_get(txn, st->workers, &k, &v)) == MDB_NOTFOUND) {
+			*rc = 0;
+			if (pick == NO_SLOT)
+				pick = i;
+			continue;
+		}
+		if (*rc != 0)
+			return NO_SLOT;
+		hpid = hstart = 0;
+		if (v.mv_size == 16) {
+			hpid = get_le(v.mv_data, 8);
+			hstart = get_le((const unsigned char *)v.mv_data + 8, 8);
+		}
+		if (hpid == (uint64_t)pid && hstart == start)
+			return i;	/* ours already */
+		if (pick == NO_SLOT && !holder_alive((pid_t)hpid, hstart))
+			pick = i;
+	}
+	return pick;
+}
+
+enum store_rc
+store_lease_claim(struct store *st, unsigned slot_bits, pid_t pid,
+    unsigned *slot)
+{
+	unsigned char	 kb[4], vb[16];
+	MDB_val		 k = { 4, kb }, v;
+	MDB_txn		*txn;
+	uint64_t	 start = 0;
+	unsigned	 nslots, pick;
+	enum store_rc	 r;
+	int		 rc = 0;
+
+	if (slot_bits > SLOT_BITS_MAX) {
+		snprintf(st->err, sizeof(st->err), "slot_bits %u is above %d",
+		    slot_bits, SLOT_BITS_MAX);
+		return STORE_INVALID;
+	}
+	nslots = 1u << slot_bits;
+	proc_starttime(pid, &start);
+	if ((rc = store_wr_begin(st, &txn)) != 0)
+		return store_fail(st, rc, "claiming a snowflake slot");
+	pick = pick_slot(st, txn, nslots, pid, start, &rc);
+	if (rc == 0 && pick == NO_SLOT) {
+		mdb_txn_abort(txn);
+		snprintf(st->err, sizeof(st->err), "all %u snowflake slots of "
+		    "the store in %s are held by live processes; stop one, or "
+		    "give slots more bits", nslots, st->path);
+		return STORE_BUSY;
+	}
+	if (rc == 0) {
+		put_be32(kb, pick);
+		put_le(vb, (uint64_t)pid, 8);
+		put_le(vb + 8, start, 8);
+		v.mv_size = 16;
+		v.mv_data = vb;
+		rc = mdb_put(txn, st->workers, &k, &v, 0);
+	}
+	if ((r = store_commit(st, txn, rc, "claiming a snowflake slot")) ==
+	    STORE_OK)
+		*slot = pick;
+	return r;
+}
+
+enum store_rc
+store_lease_release(struct store *st, unsigned slot, pid_t pid)
+{
+	unsigned char	 kb[4];
+	MDB_val		 k = { 4, kb }, v;
+	MDB_txn		*txn;
+	int		 rc;
+
+	put_be32(kb, slot);
+	if ((rc = store_wr_begin(st, &txn)) != 0)
+		return store_fail(st, rc, "releasing a snowflake slot");
+	rc = mdb_get(txn, st->workers, &k, &v);
+	if (rc == 0 && v.mv_size == 16 &&
+	    get_le(v.mv_data, 8) == (uint64_t)pid)
+		rc = mdb_del(txn, st->workers, &k, NULL);
+	else if (rc == MDB_NOTFOUND || rc == 0)
+		rc = 0;
+	return store_commit(st, txn, rc, "releasing a snowflake slot");
+}

@@ -1,0 +1,391 @@
+/*
+ * test_handlers.c: POST / and the /v1 routes in process, through serve(), with a
+ * real store and shared table in a temporary directory: the handlers'
+ * answers, authentication, limits and counting, without a web server.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <criterion/criterion.h>
+#include <json-c/json.h>
+#include <sodium.h>
+
+#include "clock.h"
+#include "fixture.h"
+
+static struct server	 srv;
+static char		 tok[TOKEN_STR_LEN + 1];	/* alice, unlimited */
+static char		 ftok[TOKEN_STR_LEN + 1];	/* fred, plan free */
+static char		 post_env_len[48];
+
+static void
+setup(void)
+{
+	struct conf	 c;
+	struct store	*st;
+	char		 err[512];
+
+	cr_assert(sodium_init() >= 0);
+	fx_mkdir("test_handlers");
+	st = fx_store(0);
+	fx_key(st, "alice", NULL, tok);
+	fx_key(st, "fred", &plans[PLAN_FREE], ftok);
+	store_close(st);
+	conf_defaults(&c);
+	snprintf(c.db, sizeof(c.db), "%s", fx_db);
+	c.flush_ms = 1;
+	cr_assert_eq(server_init(&srv, &c), 0);
+	cr_assert_eq(server_open(&srv, err, sizeof(err)), 0, "%s", err);
+}
+
+static void
+teardown(void)
+{
+	server_free(&srv);
+	fx_rmdir();
+}
+
+TestSuite(handlers, .init = setup, .fini = teardown, .timeout = 60);
+
+/* POST / with a body of the given content type. */
+static json_object *
+post(const char *ctype, const char *body, struct answer *a)
+{
+	char		 ct[128];
+	const char	*env[] = { "REQUEST_METHOD=POST", "PATH_INFO=/",
+	    post_env_len, ct, NULL };
+
+	snprintf(post_env_len, sizeof(post_env_len), "CONTENT_LENGTH=%zu",
+	    strlen(body));
+	snprintf(ct, sizeof(ct), "CONTENT_TYPE=%s", ctype);
+	run_request(&srv, env, body, strlen(body), a);
+	cr_assert_not_null(a->body);
+	return json_tokener_parse(a->body);
+}
+
+static json_object *
+post_json(const char *fmt, const char *token, struct answer *a)
+{
+	char	 body[1024];
+
+	snprintf(body, sizeof(body), fmt, token);
+	return post("application/json", body, a);
+}
+
+/* GET path?query with the token in X-Api-Key (NULL: no header). */
+static json_object *
+get(const char *path, const char *query, const char *token,
+    struct answer *a)
+{
+	char		 p[256], q[1024], k[128];
+	const char	*env[] = { "REQUEST_METHOD=GET", p, q, k, NULL };
+
+	snprintf(p, sizeof(p), "PATH_INFO=%s", path);
+	snprintf(q, sizeof(q), "QUERY_STRING=%s", query);
+	if (token != NULL)
+		snprintf(k, sizeof(k), "HTTP_X_API_KEY=%s", token);
+	else
+		env[3] = NULL;
+	run_request(&srv, env, NULL, 0, a);
+	cr_assert_not_null(a->body);
+	return json_tokener_parse(a->body);
+}
+
+static const char *
+jstr(json_object *o, const char *k)
+{
+	json_object	*v;
+
+	cr_assert(json_object_object_get_ex(o, k, &v), "no %s", k);
+	return json_object_get_string(v);
+}
+
+static json_object *
+jdata(json_object *o)
+{
+	json_object	*v;
+
+	cr_assert(json_object_object_get_ex(o, "data", &v));
+	return v;
+}
+
+/* This month's durable count of user, after a flush. */
+static uint64_t
+counted(const char *user)
+{
+	uint64_t	 n;
+
+	cr_assert_eq(usage_flush(srv.usage, srv.store), 0);
+	cr_assert_eq(store_usage_month(srv.store, user, month_of(now_ms()),
+	    &n), STORE_OK);
+	return n;
+}
+
+/* ---- POST / ----------------------------------------------------------- */
+
+Test(handlers, idgen_mints_and_counts)
+{
+	struct answer	 a;
+	json_object	*o;
+	const char	*id;
+
+	o = post_json("{\"username\":\"alice\",\"token\":\"%s\","
+	    "\"type\":\"uuid\"}", tok, &a);
+	cr_assert_eq(a.status, 200, "%s", a.body);
+	id = jstr(o, "id");
+	cr_assert_eq(strlen(id), 36);
+	cr_assert_eq(id[14], '4');
+	cr_assert_str_eq(answer_header(&a, "RateLimit-Limit"), "1000000");
+	json_object_put(o);
+	answer_free(&a);
+	o = post_json("{\"username\":\"ALICE\",\"token\":\"%s\","
+	    "\"type\":\"word\",\"length\":\"2\",\"style\":\"title\"}", tok, &a);
+	cr_assert_eq(a.status, 200, "%s", a.body);
+	cr_assert_not_null(strchr(jstr(o, "id"), ' '));
+	json_object_put(o);
+	answer_free(&a);
+	/* An error is not counted. */
+	o = post_json("{\"username\":\"alice\",\"token\":\"%s\","
+	    "\"type\":\"nanoid\"}", tok, &a);
+	cr_assert_eq(a.status, 400);
+	cr_assert_str_eq(jstr(o, "error"), "Please specify the length");
+	json_object_put(o);
+	answer_free(&a);
+	cr_assert_eq(counted("alice"), 2);
+}
+
+Test(handlers, idgen_errors_in_their_order)
+{
+	static const struct {
+		const char	*ctype, *body;
+		int		 status;
+		const char	*error;
+	} cases[] = {
+		{ "text/plain", "x", 415, "Unsupported Content-Type" },
+		{ "application/json", "[1]", 400, "Invalid JSON body" },
+		{ "application/json", "{\"username\":\"alice\"}", 401,
+		  "Please provide a username and token" },
+		{ "application/json", "{\"username\":\"alice\",\"token\":\"x\"}",
+		  401, "Invalid username or token" },
+		{ "application/json", "{\"username\":\"nobody\",\"token\":\"x\"}",
+		  401, "Invalid username or token" },
+	};
+	struct answer	 a;
+	json_object	*o;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		o = post(cases[i].ctype, cases[i].body, &a);
+		cr_assert_eq(a.status, cases[i].status, "%zu: %s", i, a.body);
+		cr_assert_str_eq(jstr(o, "error"), cases[i].error);
+		json_object_put(o);
+		answer_free(&a);
+	}
+	o = post_json("{\"username\":\"alice\",\"token\":\"%s\","
+	    "\"type\":\"ulid\"}", tok, &a);
+	cr_assert_eq(a.status, 400);
+	cr_assert_str_eq(jstr(o, "error"), "ID Type ulid not supported.");
+	json_object_put(o);
+	answer_free(&a);
+	o = post_json("{\"username\":\"alice\",\"token\":\"%s\"}", tok, &a);
+	cr_assert_eq(a.status, 400);
+	cr_assert_str_eq(jstr(o, "error"), "Please specify the type");
+	json_object_put(o);
+	answer_free(&a);
+}
+
+Test(handlers, idgen_form_body)
+{
+	struct answer	 a;
+	json_object	*o;
+	char		 body[256];
+
+	snprintf(body, sizeof(body), "username=alice&token=%s&type=2fa"
+	    "&length=8", tok);
+	o = post("application/x-www-form-urlencoded", body, &a);
+	cr_assert_eq(a.status, 200, "%s", a.body);
+	cr_assert_eq(strlen(jstr(o, "id")), 8);
+	json_object_put(o);
+	answer_free(&a);
+}
+
+/* A form that names a credential twice once authenticated as the first;
+ * more than 64 pairs were dropped: both are now refused, as on /v1. */
+Test(handlers, idgen_form_duplicates_and_overflow)
+{
+	struct answer	 a;
+	json_object	*o;
+	char		 body[2048];
+	size_t		 o2, i;
+
+	snprintf(body, sizeof(body), "username=alice&token=%s&type=uuid"
+	    "&username=fred", tok);
+	o = post("application/x-www-form-urlencoded", body, &a);
+	cr_assert_eq(a.status, 400, "%s", a.body);
+	cr_assert_str_eq(jstr(o, "error"),
+	    "parameter username is given more than once");
+	json_object_put(o);
+	answer_free(&a);
+	o2 = (size_t)snprintf(body, sizeof(body), "username=alice&token=%s"
+	    "&type=uuid", tok);
+	for (i = 0; i < 62; i++)
+		o2 += (size_t)snprintf(body + o2, sizeof(body) - o2, "&x%zu=1",
+		    i);
+	o = post("application/x-www-form-urlencoded", body, &a);
+	cr_assert_eq(a.status, 400, "%s", a.body);
+	cr_assert_str_eq(jstr(o, "error"), "too many form fields");
+	json_object_put(o);
+	answer_free(&a);
+	cr_assert_eq(counted("alice"), 0);
+}
+
+Test(handlers, idgen_snowflake_holds_a_slot)
+{
+	struct answer	 a;
+	json_object	*o;
+
+	o = post_json("{\"username\":\"alice\",\"token\":\"%s\","
+	    "\"type\":\"snowflake\"}", tok, &a);
+	cr_assert_eq(a.status, 200, "%s", a.body);
+	cr_assert_gt(strlen(jstr(o, "id")), 10);
+	cr_assert_geq(srv.slot, 0);
+	json_object_put(o);
+	answer_free(&a);
+}
+
+Test(handlers, idgen_rate_limit)
+{
+	struct answer	 a;
+	json_object	*o;
+	int		 i, refused = 0;
+
+	/* The free plan: a burst of 2, then one every half second. */
+	for (i = 0; i < 4; i++) {
+		o = post_json("{\"username\":\"fred\",\"token\":\"%s\","
+		    "\"type\":\"license\"}", ftok, &a);
+		if (a.status == 429) {
+			refused++;
+			cr_assert_str_eq(jstr(o, "error"), "Rate limit exceeded");
+			cr_assert_not_null(answer_header(&a, "Retry-After"));
+		} else
+			cr_assert_eq(a.status, 200, "%s", a.body);
+		cr_assert_str_eq(answer_header(&a, "RateLimit-Limit"), "2");
+		json_object_put(o);
+		answer_free(&a);
+	}
+	cr_assert_geq(refused, 1);
+	cr_assert_eq(counted("fred"), (uint64_t)(4 - refused));
+}
+
+/* ---- /v1 -------------------------------------------------------------- */
+
+Test(handlers, v1_encode_decode)
+{
+	struct answer	 a;
+	json_object	*o, *d;
+
+	o = get("/v1/encode", "numbers=1,2,3", tok, &a);
+	cr_assert_eq(a.status, 200, "%s", a.body);
+	d = jdata(o);
+	cr_assert_str_eq(jstr(d, "hash"), "o2fXhV");
+	cr_assert_str_eq(json_object_to_json_string(json_object_object_get(d,
+	    "numbers")), "[ 1, 2, 3 ]");
+	cr_assert_str_eq(jstr(o, "message"), "Encode integers to a hashid");
+	cr_assert_str_eq(jstr(o, "status"), "ok");
+	cr_assert_str_eq(jstr(json_object_object_get(o, "meta"),
+	    "request_id"), answer_header(&a, "X-Request-Id"));
+	json_object_put(o);
+	answer_free(&a);
+	o = get("/v1/decode", "hash=o2fXhV", tok, &a);
+	cr_assert_eq(a.status, 200);
+	cr_assert(json_object_get_boolean(json_object_object_get(jdata(o),
+	    "valid")));
+	cr_assert_str_eq(jstr(o, "message"), "Decode a hashid");
+	json_object_put(o);
+	answer_free(&a);
+	o = get("/v1/decode-hex", "hash=o2fXhV&salt=x", tok, &a);
+	cr_assert_eq(a.status, 200);
+	cr_assert_null(json_object_object_get(jdata(o), "hex"));
+	cr_assert_not(json_object_get_boolean(json_object_object_get(jdata(o),
+	    "valid")));
+	json_object_put(o);
+	answer_free(&a);
+	o = get("/v1/encode-hex", "hex=DEADbeef", tok, &a);
+	cr_assert_eq(a.status, 200);
+	cr_assert_str_eq(jstr(jdata(o), "hex"), "DEADbeef");
+	json_object_put(o);
+	answer_free(&a);
+	cr_assert_eq(counted("alice"), 4);
+}
+
+Test(handlers, v1_errors_in_the_envelope)
+{
+	static const struct {
+		const char	*path, *query;
+		int		 key, status;
+		const char	*message;
+	} cases[] = {
+		{ "/v1/encode", "numbers=1", 0, 401,
+		  "Missing or invalid x-oanor-key header" },
+		{ "/v1/encode", "", 1, 400, "numbers is required" },
+		{ "/v1/encode", "numbers=1&numbers=2", 1, 400,
+		  "parameter numbers is given more than once" },
+		{ "/v1/encode-hex", "hex=xyz", 1, 400,
+		  "hex must be hexadecimal digits (0-9, a-f, A-F)" },
+		{ "/v1/decode", "hash=x&min_length=1001", 1, 400,
+		  "min_length must be a whole number from 0 to 1000" },
+		{ "/v1/encode", "numbers=1&alphabet=abc", 1, 400,
+		  "Hashids: alphabet must contain at least 16 unique "
+		  "characters, provided: abc" },
+	};
+	struct answer	 a;
+	json_object	*o;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		o = get(cases[i].path, cases[i].query, cases[i].key ? tok :
+		    NULL, &a);
+		cr_assert_eq(a.status, cases[i].status, "%zu: %s", i, a.body);
+		cr_assert_str_eq(jstr(o, "message"), cases[i].message);
+		cr_assert_str_eq(jstr(o, "status"), "error");
+		cr_assert_null(jdata(o));
+		json_object_put(o);
+		answer_free(&a);
+	}
+	o = get("/v1/encode", "numbers=1", "idm_wrong", &a);
+	cr_assert_eq(a.status, 401);
+	json_object_put(o);
+	answer_free(&a);
+	cr_assert_eq(counted("alice"), 0);
+}
+
+/* The endpoint list and the limits come from the route and param tables. */
+Test(handlers, v1_meta_from_the_tables)
+{
+	struct answer	 a;
+	json_object	*o, *d, *l, *e;
+	size_t		 i, n = 0;
+
+	o = get("/v1/meta", "", tok, &a);
+	cr_assert_eq(a.status, 200, "%s", a.body);
+	d = jdata(o);
+	e = json_object_object_get(d, "endpoints");
+	for (i = 0; i < RT__MAX; i++)
+		if (routes[i].family == FAM_V1)
+			cr_assert_str_eq(json_object_get_string(
+			    json_object_array_get_idx(e, n++)), routes[i].path);
+	cr_assert_eq(json_object_array_length(e), n);
+	cr_assert_eq(n, 5);
+	l = json_object_object_get(d, "limits");
+	cr_assert_eq(json_object_get_int(json_object_object_get(l, "numbers")),
+	    100);
+	cr_assert_eq(json_object_get_int(json_object_object_get(l, "digits")),
+	    100);
+	cr_assert_eq(json_object_get_int(json_object_object_get(l, "hash")),
+	    4096);
+	cr_assert_eq(json_object_get_int(json_object_object_get(l,
+	    "min_length")), 1000);
+	json_object_put(o);
+	answer_free(&a);
+}
