@@ -1,80 +1,36 @@
 #!/usr/bin/env python3
 """idmint through real web servers and through CGI mode.
 
-The same table of requests is sent through lighttpd and nginx in front of
-a spawn-fcgi pool of real workers, and through the binary run as a CGI
-program.  Prints "N passed, N failed" and exits non-zero on any failure.
+The same table of requests is sent through lighttpd, nginx and Apache in
+front of a spawn-fcgi pool of real workers, and through the binary run as
+a CGI program.  Prints "N passed, N failed" and exits non-zero on any
+failure.
+
+    python3 tests/http/run.py [SUITE ...]
+
+Each SUITE is a module here (suite_*.py) that imports harness for the
+helpers and the counters, and may define:
+  prepare(stack)                  before the pool starts (keys, config);
+  cases(stack)                    a table of rows, sent through every front
+                                  end and in CGI mode (see harness.run_table);
+  scenarios(stack, fronts, check) anything else, once the tables are done.
 """
-import http.client
-import json
 import os
 import re
+import signal
 import socket
 import struct
-import signal
 import subprocess
 import sys
-import time
-import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 import servers  # noqa: E402
-
-BIN = os.environ.get("IDMINT_BIN") or os.path.abspath("src/idmint")
-CTL = os.environ.get("IDMINTCTL_BIN") or os.path.join(os.path.dirname(BIN), "idmintctl")
-
-passed = failed = 0
+from harness import BIN, check, cgi, run_table, via_cgi, via_http  # noqa: E402
 
 
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
-
-
-Resp = servers.Resp
-
-
-def request(base, method, path, body=None, headers=None):
-    u = urllib.parse.urlsplit(base)
-    c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
-    c.request(method, path, body=body, headers=headers or {})
-    r = c.getresponse()
-    out = Resp(r.status, r.getheaders(), r.read())
-    c.close()
-    return out
-
-
-def cgi(method, path, body=b"", headers=None, query="", env_extra=None):
-    """Run the binary as a CGI program, as a web server would."""
-    env = dict(os.environ)
-    env.update({"GATEWAY_INTERFACE": "CGI/1.1", "REQUEST_METHOD": method,
-                "PATH_INFO": path, "QUERY_STRING": query,
-                "SCRIPT_NAME": "/cgi-bin/idmint", "SERVER_PROTOCOL": "HTTP/1.1"})
-    if body:
-        env["CONTENT_LENGTH"] = str(len(body))
-    for k, v in (headers or {}).items():
-        if k.lower() == "content-type":
-            env["CONTENT_TYPE"] = v
-        else:
-            env["HTTP_" + k.upper().replace("-", "_")] = v
-    env.update(env_extra or {})
-    p = subprocess.run([BIN], input=body, env=env, capture_output=True, timeout=20)
-    head, _, rest = p.stdout.partition(b"\r\n\r\n")
-    lines = head.decode().split("\r\n")
-    status = int(lines[0].split()[1]) if lines[0].startswith("Status: ") else 0
-    hdrs = [tuple(l.split(": ", 1)) for l in lines[1:]]
-    r = Resp(status, hdrs, rest)
-    r.first_line = lines[0]
-    r.rc = p.returncode
-    r.stderr = p.stderr
-    return r
-
-
-# The shared table: (name, method, path, body, headers, status, check(resp)).
+# The runner's own table, sent before each suite's: (name, method, path,
+# body, headers, status, check(resp)).
 def base_cases():
     big = b'{"username":"' + b"x" * 70000 + b'"}'
     return [
@@ -101,42 +57,6 @@ def base_cases():
          {"Content-Type": "application/json"}, 413,
          lambda r: r.json == {"error": "Request body too large"}),
     ]
-
-
-def run_table(name, send, cases):
-    for (cname, method, path, body, headers, status, pred) in cases:
-        try:
-            r = send(method, path, body, headers)
-        except Exception as e:  # a dead server is a failure, not a crash
-            check(False, "%s: %s: %r" % (name, cname, e))
-            continue
-        ok = r.status == status
-        try:
-            ok = ok and pred(r)
-        except Exception:
-            ok = False
-        # In CGI mode the process must also exit cleanly (no sanitizer
-        # report, no leak found at exit).
-        rc = getattr(r, "rc", 0)
-        check(ok and rc == 0, "%s: %s: got %d %r (exit %d%s)" % (
-            name, cname, r.status, r.body[:300], rc,
-            ": " + r.stderr[-300:].decode(errors="replace") if rc else ""))
-
-
-def via_http(base):
-    def send(method, path, body, headers):
-        q = ""
-        if "?" in path:
-            path, q = path.split("?", 1)
-        return request(base, method, path + ("?" + q if q else ""), body, headers)
-    return send
-
-
-def via_cgi(method, path, body, headers):
-    q = ""
-    if "?" in path:
-        path, q = path.split("?", 1)
-    return cgi(method, path, body or b"", headers, q)
 
 
 def test_cgi_protocol(stack):
@@ -188,6 +108,25 @@ def fcgi_params(env):
     return out
 
 
+def one_worker(stack, name):
+    """A single worker of the stack's binary and config on a socket of its
+    own, in the foreground of spawn-fcgi: (process, socket)."""
+    sock = os.path.join(stack.dir, name)
+    p = subprocess.Popen(["spawn-fcgi", "-n", "-s", sock, "--", BIN], env=stack.env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    servers.wait_for(lambda: servers.unix_open(sock), "single worker")
+    return p, sock
+
+
+def exit_status(p):
+    """p's exit status within 10 s; else it is killed and this is -999."""
+    try:
+        return p.wait(10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        return -999
+
+
 def in_read(pid):
     """Is the process blocked in read(2)?  (/proc/PID/syscall: number 0.)"""
     try:
@@ -200,10 +139,7 @@ def in_read(pid):
 def test_request_in_hand(stack):
     """SIGTERM while a worker waits for the rest of a body: it still reads
     it, answers in full, then exits 0."""
-    sock = os.path.join(stack.dir, "hand.sock")
-    p = subprocess.Popen(["spawn-fcgi", "-n", "-s", sock, "--", BIN], env=stack.env,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    servers.wait_for(lambda: servers.unix_open(sock), "single worker")
+    p, sock = one_worker(stack, "hand.sock")
     body = b'{"username":"","token":""}'
     c = socket.socket(socket.AF_UNIX)
     c.settimeout(10)
@@ -226,11 +162,7 @@ def test_request_in_hand(stack):
     except (OSError, RuntimeError) as e:
         data = repr(e).encode()
     c.close()
-    try:
-        rc = p.wait(10)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        rc = -999
+    rc = exit_status(p)
     check(b"Status: 401" in data and b"Please provide a username and token" in data,
           "SIGTERM mid-body: the request in hand is answered in full: %r" % data[:300])
     check(rc == 0, "SIGTERM mid-body: then the worker exits 0, got %d" % rc)
@@ -238,30 +170,16 @@ def test_request_in_hand(stack):
 
 def test_sigterm(stack):
     """SIGTERM and SIGUSR1 stop a worker, which exits 0."""
-    sock = os.path.join(stack.dir, "one.sock")
-    p = subprocess.Popen(["spawn-fcgi", "-n", "-s", sock, "--", BIN], env=stack.env,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    servers.wait_for(lambda: servers.unix_open(sock), "single worker")
+    p, sock = one_worker(stack, "one.sock")
     check(fcgi_healthz(sock), "cgi-fcgi straight to a worker")
     for sig in (signal.SIGTERM,):
         p.send_signal(sig)
-        try:
-            rc = p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            rc = -999
+        rc = exit_status(p)
         check(rc == 0, "worker exits 0 on %s, got %d" % (sig.name, rc))
-    sock2 = os.path.join(stack.dir, "two.sock")
-    p = subprocess.Popen(["spawn-fcgi", "-n", "-s", sock2, "--", BIN], env=stack.env,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    servers.wait_for(lambda: servers.unix_open(sock2), "single worker")
+    p, sock2 = one_worker(stack, "two.sock")
     check(fcgi_healthz(sock2), "cgi-fcgi straight to a worker")
     p.send_signal(signal.SIGUSR1)
-    try:
-        rc = p.wait(10)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        rc = -999
+    rc = exit_status(p)
     check(rc == 0, "worker exits 0 on SIGUSR1, got %d" % rc)
     # spawn-fcgi drops the workers' stderr: `log = FILE` keeps their lines.
     with open(os.path.join(stack.dir, "idmint.log")) as f:
@@ -300,11 +218,11 @@ def main():
         test_sigterm(stack)
         test_request_in_hand(stack)
     finally:
-        stack.stop_all(keep=failed > 0)
-        if failed:
+        stack.stop_all(keep=harness.failed > 0)
+        if harness.failed:
             print("logs kept in", stack.dir)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    print("%d passed, %d failed" % (harness.passed, harness.failed))
+    return 1 if harness.failed else 0
 
 
 if __name__ == "__main__":

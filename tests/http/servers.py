@@ -97,24 +97,20 @@ class Stack:
             self.pool_pids = [int(x) for x in f.read().split()]
 
     def stop_pool(self):
-        for pid in self.pool_pids:
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        for pid in self.pool_pids:
-            wait_for(lambda: not pid_alive(pid), "worker %d to stop" % pid, 10)
+        stop_pids(self.pool_pids)
         self.pool_pids = []
         if os.path.exists(self.sock):
             os.unlink(self.sock)
 
     # -- front ends ---------------------------------------------------------
-    def render(self, name, **kw):
+    def render(self, name, out_dir=None, **kw):
+        """Fill in the template `name`; written to out_dir (the stack's own
+        directory by default) without its .in."""
         with open(os.path.join(HERE, name)) as f:
             text = f.read()
         for k, v in kw.items():
             text = text.replace("@" + k + "@", str(v))
-        out = os.path.join(self.dir, name.replace(".in", ""))
+        out = os.path.join(out_dir or self.dir, name.replace(".in", ""))
         with open(out, "w") as f:
             f.write(text)
         return out
@@ -137,16 +133,19 @@ class Stack:
         conf = self.render("lighttpd.conf.in", PORT=port, DIR=self.dir, SOCK=self.sock)
         return self.start(["lighttpd", "-D", "-f", conf], port, "lighttpd")
 
-    def nginx(self):
+    def nginx(self, home=None, sock=None, keepalive=None, what="nginx"):
+        """nginx in front of the stack's pool; or, given them, in front of
+        another pool's socket, with a directory and a name of its own."""
+        home = home or self.dir
         port = free_port()
-        os.makedirs(os.path.join(self.dir, "nginx"), exist_ok=True)
+        os.makedirs(os.path.join(home, "nginx"), exist_ok=True)
         # As root, nginx's workers would drop to nobody and lose the socket.
         user = "user root root;" if os.geteuid() == 0 else ""
-        conf = self.render("nginx.conf.in", PORT=port, DIR=self.dir,
-                           SOCK=self.sock, USERLINE=user,
-                           KEEPALIVE=self.keepalive)
-        return self.start(["nginx", "-e", os.path.join(self.dir, "nginx.err"),
-                           "-p", self.dir, "-c", conf], port, "nginx")
+        conf = self.render("nginx.conf.in", out_dir=home, PORT=port, DIR=home,
+                           SOCK=sock or self.sock, USERLINE=user,
+                           KEEPALIVE=self.keepalive if keepalive is None else keepalive)
+        return self.start(["nginx", "-e", os.path.join(home, "nginx.err"),
+                           "-p", home, "-c", conf], port, what)
 
     def apache(self):
         port = free_port()
@@ -184,13 +183,41 @@ def stop_proc(p):
         p.wait()
 
 
-def ctl(ctlbin, db, *args):
-    """Run idmintctl on a store; its stdout, or an exception with stderr."""
+def signal_pid(pid, sig):
+    """Send sig to pid, if it is still there."""
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def stop_pids(pids, force=False):
+    """SIGTERM processes by pid and wait up to 10 s for each to go.  One
+    that stays is SIGKILLed when force, else an exception."""
+    for pid in pids:
+        signal_pid(pid, signal.SIGTERM)
+    for pid in pids:
+        try:
+            wait_for(lambda: not pid_alive(pid), "worker %d to stop" % pid, 10)
+        except RuntimeError:
+            if not force:
+                raise
+            signal_pid(pid, signal.SIGKILL)
+
+
+def ctl_run(ctlbin, db, *args, check=True):
+    """Run idmintctl on a store; its CompletedProcess, or (when check) an
+    exception with its stderr if it failed."""
     p = subprocess.run([ctlbin, "-d", db] + list(args), capture_output=True,
                        text=True, timeout=30)
-    if p.returncode != 0:
+    if check and p.returncode != 0:
         raise RuntimeError("idmintctl %s: %s" % (" ".join(args), p.stderr))
-    return p.stdout.strip()
+    return p
+
+
+def ctl(ctlbin, db, *args):
+    """Run idmintctl on a store; its stdout, or an exception with stderr."""
+    return ctl_run(ctlbin, db, *args).stdout.strip()
 
 
 def pid_alive(pid):

@@ -12,11 +12,10 @@ import os
 import pwd
 import shutil
 import subprocess
-import sys
 import tempfile
 
-run = sys.modules["__main__"]
-import servers  # noqa: E402
+import harness
+import servers
 
 COMMON = """ServerRoot "{d}"
 ServerName localhost
@@ -67,10 +66,6 @@ AliasMatch "^(/.*)?$" "{d}/cgi-bin/idmint$1"
 """
 
 
-def ctl(db, *args):
-    return servers.ctl(run.CTL, db, *args)
-
-
 def scenarios(stack, fronts, check):
     for mode, extra, prefix in (("apache CGI", CGID, "/cgi-bin/idmint"),
                                 ("apache mod_fcgid", FCGID, "")):
@@ -83,8 +78,8 @@ def run_mode(mode, extra, prefix, check):
     db = os.path.join(d, "db")
     os.makedirs(os.path.join(d, "cgi-bin"))
     os.makedirs(os.path.join(d, "fcgid"))
-    shutil.copy(run.BIN, os.path.join(d, "cgi-bin", "idmint"))
-    token = ctl(db, "add", "cgiuser")
+    shutil.copy(harness.BIN, os.path.join(d, "cgi-bin", "idmint"))
+    token = harness.ctl(db, "add", "cgiuser")
     user = ""
     if os.geteuid() == 0:
         # Apache runs CGI programs as its own user, who must own the store.
@@ -114,9 +109,9 @@ def run_mode(mode, extra, prefix, check):
 def _checks(mode, base, prefix, token, db, check):
     def req(method, path, body=None, headers=None):
         try:
-            return run.request(base, method, path, body, headers)
+            return harness.request(base, method, path, body, headers)
         except Exception as e:  # a cut answer is a failure, not a crash
-            return run.Resp(0, [], repr(e).encode())
+            return harness.Resp(0, [], repr(e).encode())
 
     r = req("GET", prefix + "/healthz")
     check(r.status == 200 and r.json == {"status": "ok"},
@@ -148,7 +143,7 @@ def _checks(mode, base, prefix, token, db, check):
     check(r.status == 401 and r.json["message"] == "Missing or invalid x-oanor-key header",
           mode + ": unknown token is 401")
     # Each CGI process flushes its count as it exits: all are in the store.
-    use = json.loads(ctl(db, "--json", "usage", "cgiuser"))
+    use = json.loads(harness.ctl(db, "--json", "usage", "cgiuser"))
     types = {t["type"]: t["month"] for t in use.get("types", [])}
     check(use.get("month_total") == ok and types.get("snowflake") == 2,
           mode + ": usage counts every 200 (%d): %s" % (ok, json.dumps(use)[:300]))

@@ -8,13 +8,11 @@ import datetime
 import http.client
 import os
 import re
-import subprocess
-import sys
 import time
 import urllib.parse
 
-run = sys.modules["__main__"]   # run.py: CTL, request(), cgi()
-import servers  # noqa: E402
+import harness
+from harness import UUID4, verdict
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VECTORS = [os.path.join(HERE, "..", "vectors", f) for f in ("hashids.tsv", "hashids-extra.tsv")]
@@ -22,7 +20,6 @@ TOK = {}
 EDGE = []       # rows a front end may refuse itself: run per front by scenarios()
 URL_MAX = 8000  # about the default request-line limit of nginx, lighttpd, Apache
 
-UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 MESSAGE = {"encode": "Encode integers to a hashid", "encode-hex": "Encode hex to a hashid",
            "decode": "Decode a hashid", "decode-hex": "Decode a hashid to hex", "meta": "Meta"}
@@ -35,16 +32,12 @@ E_ALPHA16 = "Hashids: alphabet must contain at least 16 unique characters, provi
 
 
 # -- keys ----------------------------------------------------------------------
-def ctl(stack, *args):
-    return servers.ctl(run.CTL, stack.db, *args)
-
-
 def prepare(stack):
-    # CGI mode reads its configuration from the environment run.cgi() copies.
+    # CGI mode reads its configuration from the environment harness.cgi() copies.
     os.environ["IDMINT_CONF"] = stack.conf
     for name in ("hxkey", "hxsusp", "hxrot"):
-        TOK[name] = ctl(stack, "add", name)
-    ctl(stack, "suspend", "hxsusp")
+        TOK[name] = harness.ctl(stack.db, "add", name)
+    harness.ctl(stack.db, "suspend", "hxsusp")
 
 
 def auth(user="hxkey"):
@@ -539,7 +532,7 @@ class KeepAlive:
             try:
                 self.c.request(method, path, body=body, headers=headers or {})
                 r = self.c.getresponse()
-                out = run.Resp(r.status, r.getheaders(), r.read())
+                out = harness.Resp(r.status, r.getheaders(), r.read())
                 if r.will_close:
                     self.close()
                 return out
@@ -554,21 +547,9 @@ class KeepAlive:
         self.c = None
 
 
-def cgi_send(method, path, body=None, headers=None):
-    path, _, q = path.partition("?")
-    return run.cgi(method, path, body or b"", headers or {}, q)
-
-
-def verdict(r, status, pred):
-    try:
-        return r.status == status and pred(r)
-    except Exception:
-        return False
-
-
 def scenarios(stack, fronts, check):
     conns = {fr: KeepAlive(base) for fr, base in fronts.items()}
-    sends = dict({fr: c.send for fr, c in conns.items()}, cgi=cgi_send)
+    sends = dict({fr: c.send for fr, c in conns.items()}, cgi=harness.via_cgi)
 
     # Rows a front end may refuse on its own: exact through CGI; through a
     # front end, exact unless the front end itself refused the request.
@@ -626,14 +607,14 @@ def scenarios(stack, fronts, check):
     enc_ok = ok("encode", d_encode("o2fXhV", [1, 2, 3]))
     old = TOK["hxrot"]
     expect(old, 200, "token before rotation")
-    new = ctl(stack, "rotate", "hxrot")
+    new = harness.ctl(stack.db, "rotate", "hxrot")
     check(new != old, "hashids scenario: rotate gives a new token")
     expect(old, 401, "old token after rotation")
     expect(new, 200, "new token after rotation")
     TOK["hxrot"] = new
-    ctl(stack, "suspend", "hxrot")
+    harness.ctl(stack.db, "suspend", "hxrot")
     expect(new, 401, "suspended key")
-    ctl(stack, "resume", "hxrot")
+    harness.ctl(stack.db, "resume", "hxrot")
     expect(new, 200, "resumed key")
     for c in conns.values():
         c.close()

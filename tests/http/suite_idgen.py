@@ -9,21 +9,17 @@ import hashlib
 import json
 import os
 import re
-import subprocess
-import sys
 import time
 import urllib.parse
 
-run = sys.modules["__main__"]   # run.py: CTL, request(), cgi()
-import servers  # noqa: E402
+import harness
+from harness import EPOCH_MS, UUID4
 
 JSON = {"Content-Type": "application/json"}
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 TOK = {}                        # username -> token, filled by prepare()
-EPOCH_MS = 1288834974657        # the default snowflake epoch
 
 DEFAULT_ALPHA = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
-UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 UUID7 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 LICENSE = re.compile(r"[0-9A-Z]{5}(?:-[0-9A-Z]{5}){4}")
 HEX = re.compile(r"[0-9a-f]*")
@@ -32,16 +28,12 @@ BIG_ALPHA = "".join(chr(0x4e00 + i) for i in range(256))           # 256 unique,
 
 
 # -- keys ----------------------------------------------------------------------
-def ctl(stack, *args):
-    return servers.ctl(run.CTL, stack.db, *args)
-
-
 def prepare(stack):
-    # CGI mode reads its configuration from the environment run.cgi() copies.
+    # CGI mode reads its configuration from the environment harness.cgi() copies.
     os.environ["IDMINT_CONF"] = stack.conf
     for name in ("igbob", "igalice", "igsusp", "igrot", "igsr", "igcount"):
-        TOK[name] = ctl(stack, "add", name)
-    ctl(stack, "suspend", "igsusp")
+        TOK[name] = harness.ctl(stack.db, "add", name)
+    harness.ctl(stack.db, "suspend", "igsusp")
 
 
 # -- checking helpers ----------------------------------------------------------
@@ -579,8 +571,8 @@ def scenarios(stack, fronts, check):
     def post(front, obj):
         body = jb(obj)
         if front == "cgi":
-            return run.cgi("POST", "/", body, JSON)
-        return run.request(fronts[front], "POST", "/", body, JSON)
+            return harness.cgi("POST", "/", body, JSON)
+        return harness.request(fronts[front], "POST", "/", body, JSON)
 
     where = list(fronts) + ["cgi"]
     # Several requests per front end, so that more than one worker answers.
@@ -600,7 +592,7 @@ def scenarios(stack, fronts, check):
     # Rotation: the old token is refused and the new one works at once.
     old = TOK["igrot"]
     expect("igrot", old, 200, "token before rotation")
-    new = ctl(stack, "rotate", "igrot")
+    new = harness.ctl(stack.db, "rotate", "igrot")
     check(new != old and new.startswith("idm_"), "idgen scenario: rotate prints a new token")
     expect("igrot", old, 401, "old token after rotation")
     expect("igrot", new, 200, "new token after rotation")
@@ -608,13 +600,13 @@ def scenarios(stack, fronts, check):
 
     # Suspend, then resume.
     expect("igsr", TOK["igsr"], 200, "active key")
-    ctl(stack, "suspend", "igsr")
+    harness.ctl(stack.db, "suspend", "igsr")
     expect("igsr", TOK["igsr"], 401, "suspended key")
-    ctl(stack, "resume", "igsr")
+    harness.ctl(stack.db, "resume", "igsr")
     expect("igsr", TOK["igsr"], 200, "resumed key")
-    ctl(stack, "resume", "igsusp")
+    harness.ctl(stack.db, "resume", "igsusp")
     expect("igsusp", TOK["igsusp"], 200, "key suspended at start, resumed")
-    ctl(stack, "suspend", "igsusp")
+    harness.ctl(stack.db, "suspend", "igsusp")
     expect("igsusp", TOK["igsusp"], 401, "key suspended again")
 
     # Only a 200 counts toward the key's usage.
@@ -626,7 +618,7 @@ def scenarios(stack, fronts, check):
     for i, (obj, st) in enumerate(sent):
         r = post(where[i % 2], obj)
         check(r.status == st, "idgen scenario: usage request %d: %d" % (i, r.status))
-    u = json.loads(ctl(stack, "--json", "usage", "igcount"))
+    u = json.loads(harness.ctl(stack.db, "--json", "usage", "igcount"))
     check(u.get("month_total") == 3 and u.get("all_time") == 3,
           "idgen scenario: only the three 200s are counted: %r" % u)
 

@@ -22,7 +22,6 @@ IDMINT_LOAD_SNOWFLAKES sets their number.
 import http.client
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -31,13 +30,13 @@ import time
 import urllib.parse
 from collections import Counter
 
+import harness
 import servers
+from harness import EPOCH_MS
 
-CTL = None          # idmintctl, found in prepare()
 TOKENS = {}         # key name -> token
 SNOWFLAKES = int(os.environ.get("IDMINT_LOAD_SNOWFLAKES", "200000"))
 SNOWFLAKE_SECONDS = 50.0    # a bound on the snowflake run, whatever the count
-EPOCH_MS = 1288834974657    # the default snowflake epoch (idgen.md)
 
 KEYS = [
     ("ld_count", []),
@@ -50,25 +49,14 @@ KEYS = [
 ]
 
 
-def ctl(stack, *args, check=True):
-    p = subprocess.run([CTL, "-d", stack.db] + list(args), capture_output=True,
-                       text=True, timeout=30)
-    if check and p.returncode != 0:
-        raise RuntimeError("idmintctl %s: %s" % (" ".join(args), p.stderr))
-    return p
-
-
 def usage_of(stack, name):
     """This month's and all-time counts; idmintctl flushes pending counts."""
-    return json.loads(ctl(stack, "usage", name, "--json").stdout)
+    return json.loads(harness.ctl(stack.db, "usage", name, "--json"))
 
 
 def prepare(stack):
-    global CTL
-    CTL = (os.environ.get("IDMINTCTL_BIN")
-           or os.path.join(os.path.dirname(stack.binary), "idmintctl"))
     for name, opts in KEYS:
-        TOKENS[name] = ctl(stack, "add", name, *opts).stdout.strip()
+        TOKENS[name] = harness.ctl(stack.db, "add", name, *opts)
 
 
 def cases(stack):
@@ -105,41 +93,16 @@ class Pool:
 
     def start(self, keepalive):
         self.spawn(self.sock, self.workers)
-        port = servers.free_port()
-        with open(os.path.join(servers.HERE, "nginx.conf.in")) as f:
-            text = f.read()
-        user = "user root root;" if os.geteuid() == 0 else ""
         # Fewer kept connections than live workers (see the top).
-        for k, v in dict(PORT=port, DIR=self.dir, SOCK=self.sock, USERLINE=user,
-                         KEEPALIVE=keepalive).items():
-            text = text.replace("@" + k + "@", str(v))
-        conf = os.path.join(self.dir, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(text)
-        self.stack.start(["nginx", "-e", os.path.join(self.dir, "nginx.err"),
-                          "-p", self.dir, "-c", conf], port, "nginx-" + self.tag)
+        base = self.stack.nginx(self.dir, self.sock, keepalive, "nginx-" + self.tag)
         self.nginx_proc = self.stack.procs[-1]
-        self.port = port
-        return port
+        self.port = urllib.parse.urlsplit(base).port
+        return self.port
 
     def stop(self):
         servers.stop_proc(self.nginx_proc)
-        for pid in self.pids:
-            signal_pid(pid, signal.SIGTERM)
-        for pid in self.pids:
-            try:
-                servers.wait_for(lambda: not servers.pid_alive(pid),
-                                 "worker %d to stop" % pid, 10)
-            except RuntimeError:
-                signal_pid(pid, signal.SIGKILL)
+        servers.stop_pids(self.pids, force=True)
         self.pids = []
-
-
-def signal_pid(pid, sig):
-    try:
-        os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 # ---- clients -----------------------------------------------------------------
@@ -391,7 +354,7 @@ def s_quota(stack, pool, check):
           "quota: unknown type message: %r" % fails[0].body)
     u = usage_of(stack, "ld_quota")
     check(u["month_total"] == 0, "quota: 400s are not counted: %r" % u)
-    show = json.loads(ctl(stack, "--json", "show", "ld_quota").stdout)
+    show = json.loads(harness.ctl(stack.db, "--json", "show", "ld_quota"))
     check(show.get("used") == 0 and show.get("remaining") == 5,
           "quota: 400s do not spend quota: %r" % show)
 
@@ -440,7 +403,7 @@ def s_plan(stack, pool, check):
     th.start()
     servers.wait_for(lambda: len(log) >= 50, "traffic on ld_plan", 15)
     a0 = time.monotonic()
-    ctl(stack, "plan", "ld_plan", "free")
+    harness.ctl(stack.db, "plan", "ld_plan", "free")
     a1 = time.monotonic()
     # At least a second on free (a bound on a poll, not a sleep): the
     # burst, then the refill of one every 0.5 s.
@@ -448,7 +411,7 @@ def s_plan(stack, pool, check):
                      sum(1 for e in log if e[0] > a1 and e[3].status == 429) >= 20,
                      "429s after the plan change", 15)
     b0 = time.monotonic()
-    ctl(stack, "plan", "ld_plan", "unlimited")
+    harness.ctl(stack.db, "plan", "ld_plan", "unlimited")
     b1 = time.monotonic()
     servers.wait_for(lambda: sum(1 for e in log if e[0] > b1) >= 50,
                      "traffic after going back to unlimited", 15)
@@ -741,7 +704,7 @@ def s_kill(stack, check):
               "kill: usage %d, 200s seen %d, %d workers killed"
               % (u["month_total"], seen[200], len(killed)))
         check(u["all_time"] == u["month_total"], "kill: all-time equals month: %r" % u)
-        show = json.loads(ctl(stack, "--json", "show", "ld_kill").stdout)
+        show = json.loads(harness.ctl(stack.db, "--json", "show", "ld_kill"))
         check(show.get("used") == u["month_total"]
               and show.get("remaining") == 1000000 - u["month_total"],
               "kill: quota used/remaining agree with usage: %r" % show)
@@ -762,7 +725,7 @@ def s_kill(stack, check):
     p = subprocess.run(["mdb_stat", "-a", stack.db], capture_output=True, text=True,
                        timeout=30)
     check(p.returncode == 0, "kill: mdb_stat -a walks every db: %s" % p.stderr)
-    p = ctl(stack, "--json", "list", check=False)
+    p = harness.ctl_run(stack.db, "--json", "list", check=False)
     names = {k["name"] for k in json.loads(p.stdout)} if p.returncode == 0 else set()
     check({n for n, _ in KEYS} <= names, "kill: idmintctl list after the crashes: %s"
           % p.stderr)
