@@ -90,7 +90,7 @@ def ctl(stack, *args):
 
 def start_stack(binary, counting):
     # 16 workers, nginx keeping 8 connections: no kept connection ever
-    # waits for a worker (design.md's measured set-up).
+    # waits for a worker (the measured set-up in doc/design.md).
     stack = servers.Stack(binary, workers=16, keepalive=8,
                           conf="count_usage = %s\nlog_level = warn\n" % counting)
     stack.tokens = {
