@@ -777,6 +777,21 @@ out:
 	return rc;
 }
 
+/* After writing decoded numbers: undo a write that ran out of memory,
+ * and free the numbers. */
+static enum hashids_rc
+decoded(struct buf *out, size_t start, struct hnum *nums, size_t n,
+    enum hashids_rc rc)
+{
+	if (out->err) {
+		rc = HASHIDS_ENOMEM;
+		truncate_buf(out, start);
+	}
+	hn_free_all(nums, n);
+	free(nums);
+	return rc;
+}
+
 enum hashids_rc
 hashids_decode(const struct hashids *h, const char *hash, size_t len,
     unsigned min_length, struct buf *out)
@@ -796,13 +811,7 @@ hashids_decode(const struct hashids *h, const char *hash, size_t len,
 		else
 			buf_add_u64(out, nums[i].v);
 	}
-	if (out->err) {
-		rc = HASHIDS_ENOMEM;
-		truncate_buf(out, start);
-	}
-	hn_free_all(nums, n);
-	free(nums);
-	return rc;
+	return decoded(out, start, nums, n, rc);
 }
 
 enum hashids_rc
@@ -831,13 +840,7 @@ hashids_decode_hex(const struct hashids *h, const char *hash, size_t len,
 			out->len--;
 		}
 	}
-	if (out->err) {
-		rc = HASHIDS_ENOMEM;
-		truncate_buf(out, start);
-	}
-	hn_free_all(nums, n);
-	free(nums);
-	return rc;
+	return decoded(out, start, nums, n, rc);
 }
 
 /*

@@ -92,19 +92,32 @@ cgi_write(struct io *io, const void *p, size_t n)
 	return 0;
 }
 
-/* As io_fcgi_finish: a web server still writing a body we refused (413)
- * would see a broken pipe and may cut our answer short. */
-void
-io_cgi_finish(void)
+/*
+ * Read and drop what is left of a request body, bounded, so a huge body
+ * we refused cannot keep us here.  A web server still writing a body we
+ * refused (413) would see a broken pipe and may cut our answer short.
+ */
+static void
+drain(ssize_t (*get)(char *, size_t))
 {
 	char	 sink[4096];
 	size_t	 left = 64u << 20;
 	ssize_t	 n;
 
-	while (left > 0 && ((n = read(STDIN_FILENO, sink, sizeof(sink))) > 0 ||
-	    (n == -1 && errno == EINTR)))
-		if (n > 0)
-			left -= (size_t)n < left ? (size_t)n : left;
+	while (left > 0 && (n = get(sink, sizeof(sink))) > 0)
+		left -= (size_t)n < left ? (size_t)n : left;
+}
+
+static ssize_t
+cgi_get(char *p, size_t n)
+{
+	return cgi_read(NULL, p, n);
+}
+
+void
+io_cgi_finish(void)
+{
+	drain(cgi_get);
 }
 
 void
@@ -193,23 +206,23 @@ io_fcgi_accept(struct io *io)
 	return 0;
 }
 
+static ssize_t
+fcgi_get(char *p, size_t n)
+{
+	return FCGX_GetStr(p, (int)n, fcgi_req.in);
+}
+
 /*
  * Read what is left of FCGI_STDIN, up to its end-of-stream record, before
  * finishing.  A GET never reads its (empty) body; if the web server's
  * end-of-stream record arrives after our answer, the next accept would
  * read it as a stray record and drop the kept connection (Apache then
- * answers 503).  Bounded, so a huge refused body cannot keep us here.
+ * answers 503).
  */
 void
 io_fcgi_finish(void)
 {
-	char	 sink[4096];
-	size_t	 left = 64u << 20;
-	int	 n;
-
-	while (left > 0 && (n = FCGX_GetStr(sink, sizeof(sink),
-	    fcgi_req.in)) > 0)
-		left -= (size_t)n < left ? (size_t)n : left;
+	drain(fcgi_get);
 	FCGX_Finish_r(&fcgi_req);
 }
 

@@ -1,5 +1,5 @@
 /*
- * plan.c: the plan table (limits.md) and parsing of custom plans.
+ * plan.c: the plan table (doc/api.md) and parsing of custom plans.
  */
 #include "config.h"
 

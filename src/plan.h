@@ -1,5 +1,5 @@
 /*
- * plan.h: the named plans of limits.md, and custom ones.
+ * plan.h: the named plans (doc/api.md, "Plans, rate limits and quotas"), and custom ones.
  *
  * A plan is two numbers: requests per second and successful calls per UTC
  * month, 0 meaning no limit.  A key stores the numbers as well as the

@@ -1,4 +1,4 @@
-"""GET /v1/*: spec/hashids.md through lighttpd, nginx (and any other front
+"""GET /v1/*: doc/api.md (/v1) through lighttpd, nginx (and any other front
 end run.py starts) and CGI: authentication, the envelope, every endpoint,
 the reference vectors, every parameter error and limit.
 

@@ -1,4 +1,4 @@
-"""POST /: every rule of spec/idgen.md through lighttpd, nginx and CGI.
+"""POST /: every rule of doc/api.md (POST /) through lighttpd, nginx and CGI.
 
 Loaded by run.py (`python3 tests/http/run.py suite_idgen`).  prepare()
 makes the keys, cases() is the request table sent through every front

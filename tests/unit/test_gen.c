@@ -1,6 +1,6 @@
 /*
  * test_gen.c: the ID generators through generate(), as the handler calls
- * them: every message and status of spec/idgen.md, the shape of every
+ * them: every message and status of doc/api.md, the shape of every
  * flavour, and statistics strong enough to catch a modulo bias.
  */
 #include "config.h"

@@ -1,5 +1,5 @@
 /*
- * test_plan.c: the plan table of limits.md and custom plans.
+ * test_plan.c: the plan table of doc/api.md and custom plans.
  */
 #include "config.h"
 
@@ -10,7 +10,7 @@
 
 #include "plan.h"
 
-Test(plan, named_plans_match_limits_md)
+Test(plan, named_plans_match_the_api_doc)
 {
 	static const struct { const char *n; uint32_t r; uint64_t q; } want[] = {
 		{ "free", 2, 1540 },
