@@ -6,6 +6,10 @@
 2. Through nginx to a spawn-fcgi pool of 16 workers (keep-alive), with wrk
    on loopback, bounded in time: a do-nothing route, an authenticated
    call with counting on and off, and the limiter's cost.
+
+With IDMINT_BENCH_BASE (scripts/bench --against REV) a second build is
+measured beside this one: its callgrind counts in a column of their own,
+and its pool's wrk runs alternating with this one's.
 """
 import json
 import os
@@ -23,6 +27,8 @@ SECONDS = int(os.environ.get("IDMINT_BENCH_SECONDS", "5"))
 gen = os.path.join(build, "tests/bench/bench_gen")
 hid = os.path.join(build, "tests/bench/bench_hashids")
 srv = os.path.join(build, "tests/bench/bench_serve")
+BASE = os.environ.get("IDMINT_BENCH_BASE")
+BASE_REV = os.environ.get("IDMINT_BENCH_BASE_REV", "base")
 
 
 def section(title):
@@ -46,24 +52,36 @@ def in_process():
     section("in process: whole requests through serve(), no FastCGI hop (bench_serve)")
     subprocess.run([srv], check=True)
     section("callgrind: instructions per request through serve()")
-    for kind in ["healthz", "encode", "encode-limited", "decode-hex", "post-nanoid"]:
-        base = callgrind_instr([srv, "--once", kind, "0"])
-        full = callgrind_instr([srv, "--once", kind, "5000"])
-        if base is None or full is None:
-            print("%-16s callgrind failed" % kind)
-            continue
-        print("%-16s %8.0f instructions/request" % (kind, (full - base) / 5000))
+    per_call("request", [srv], ["healthz", "encode", "encode-limited",
+                                "decode-hex", "post-nanoid"], 5000)
     section("callgrind: instructions per generated ID")
-    n = 20000
-    for flavour in ["uuid", "uuid7", "nanoid", "2fa", "license", "words",
-                    "snowflake", "cuid", "keypair"]:
-        count = 500 if flavour == "keypair" else n
-        base = callgrind_instr([gen, "--once", flavour, "0"])
-        full = callgrind_instr([gen, "--once", flavour, str(count)])
-        if base is None or full is None:
-            print("%-10s callgrind failed" % flavour)
-            continue
-        print("%-10s %8.0f instructions/ID" % (flavour, (full - base) / count))
+    per_call("ID", [gen], ["uuid", "uuid7", "nanoid", "2fa", "license",
+                           "words", "snowflake", "cuid", "keypair"], 20000,
+             {"keypair": 500})
+
+
+def per_call(unit, argv, kinds, n, counts=None):
+    """Instructions per call: a run of n calls less a run of none, for this
+    build and, with BASE, for the base build too (same program path)."""
+    builds = [("this", build)] + ([(BASE_REV, BASE)] if BASE else [])
+    if BASE:
+        print("%-16s %14s %14s %8s" % ("", "this", BASE_REV, "ratio"))
+    for kind in kinds:
+        count = (counts or {}).get(kind, n)
+        got = []
+        for _, b in builds:
+            prog = [os.path.join(b, os.path.relpath(argv[0], build))]
+            base = callgrind_instr(prog + ["--once", kind, "0"])
+            full = callgrind_instr(prog + ["--once", kind, str(count)])
+            got.append(None if base is None or full is None
+                       else (full - base) / count)
+        if None in got:
+            print("%-16s callgrind failed" % kind)
+        elif BASE:
+            print("%-16s %14.0f %14.0f %8.3f" % (kind, got[0], got[1],
+                                                   got[0] / got[1]))
+        else:
+            print("%-16s %8.0f instructions/%s" % (kind, got[0], unit))
 
 
 def wrk(url, headers=(), script=None):
@@ -83,12 +101,12 @@ def wrk(url, headers=(), script=None):
 
 
 def ctl(stack, *args):
-    ctlbin = os.path.join(build, "src/idmintctl")
+    ctlbin = os.path.join(os.path.dirname(stack.binary), "idmintctl")
     return subprocess.run([ctlbin, "-d", stack.db] + list(args), check=True,
                           capture_output=True, text=True).stdout.strip()
 
 
-def start_stack(binary, counting):
+def start_stack(binary, counting, ctlbin=None):
     # 16 workers, nginx keeping 8 connections: no kept connection ever
     # waits for a worker (the measured set-up in doc/design.md).
     stack = servers.Stack(binary, workers=16, keepalive=8,
@@ -119,6 +137,7 @@ def through_nginx():
     binary = os.path.join(build, "src/idmint")
     on = start_stack(binary, "yes")
     off = start_stack(binary, "no")
+    old = start_stack(os.path.join(BASE, "src/idmint"), "yes") if BASE else None
     runs = {}
     try:
         enc = "/v1/encode?numbers=1,2,3"
@@ -131,6 +150,13 @@ def through_nginx():
             ("POST / nanoid, counting on", on, "/", None, "lua"),
             ("POST / nanoid, counting off", off, "/", None, "lua"),
         ]
+        if old:
+            plan += [
+                ("encode unlimited, counting on, " + BASE_REV, old, enc,
+                 "unlimited", None),
+                ("POST / nanoid, counting on, " + BASE_REV, old, "/", None,
+                 "lua"),
+            ]
         for _ in range(ROUNDS):
             for name, st, path, key, script in plan:
                 hdr = ["X-Api-Key: " + st.tokens[key]] if key else []
@@ -139,6 +165,8 @@ def through_nginx():
     finally:
         on.stop_all()
         off.stop_all()
+        if old:
+            old.stop_all()
     return {k: sorted(v)[len(v) // 2] for k, v in runs.items()}
 
 
@@ -160,6 +188,11 @@ def report(results):
     ratio("encode mega (50/s: mostly 429)", "encode unlimited, counting on")
     ratio("encode unlimited, counting on", "healthz")
     ratio("POST / nanoid, counting on", "healthz")
+    if BASE:
+        ratio("encode unlimited, counting on",
+              "encode unlimited, counting on, " + BASE_REV)
+        ratio("POST / nanoid, counting on",
+              "POST / nanoid, counting on, " + BASE_REV)
 
 
 if __name__ == "__main__":

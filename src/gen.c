@@ -120,26 +120,28 @@ static enum status
 opt_int(const struct gopt *o, const struct field *f, int64_t *out,
     struct gen_result *res)
 {
-	int64_t	 v;
+	int64_t	 v = 0;
 
+	if (f->kind != FIELD_ABSENT && (v = field_int(f)) >= o->min &&
+	    v <= o->max) {
+		*out = v;
+		return HTTP_OK;
+	}
+	if (f->kind == FIELD_ABSENT && !o->required) {
+		*out = o->def;
+		return HTTP_OK;
+	}
 	buf_reset(&res->errbuf);
 	if (f->kind == FIELD_ABSENT) {
-		if (!o->required) {
-			*out = o->def;
-			return HTTP_OK;
-		}
 		buf_addl(&res->errbuf, "Please specify the ");
 		buf_adds(&res->errbuf, o->name);
-	} else if ((v = field_int(f)) < o->min) {
+	} else if (v < o->min) {
 		capitalised(&res->errbuf, o->name);
 		buf_addl(&res->errbuf, " must be a whole number of at least ");
 		buf_add_u64(&res->errbuf, (uint64_t)o->min);
-	} else if (v > o->max) {
+	} else {
 		capitalised(&res->errbuf, o->name);
 		buf_addl(&res->errbuf, " too large, please use a smaller number");
-	} else {
-		*out = v;
-		return HTTP_OK;
 	}
 	if (res->errbuf.err)
 		return gen_error(res, HTTP_UNAVAILABLE, "Service unavailable");
@@ -186,7 +188,6 @@ gen_args(const struct generator *g, const struct params *p,
 	enum status	 st = HTTP_OK;
 	size_t		 i;
 
-	memset(a, 0, sizeof(*a));
 	for (i = 0; i < GEN_OPTS_MAX && st == HTTP_OK; i++) {
 		o = &g->opts[i];
 		if (o->kind == GOPT_NONE)

@@ -123,8 +123,10 @@ params_check(const struct qlist *q, const struct pdef *defs, size_t n,
 	size_t	 i;
 
 	for (i = 0; i < n; i++) {
-		memset(&out[i], 0, sizeof(out[i]));
+		out[i].present = 0;
 		out[i].val = "";
+		out[i].len = 0;
+		out[i].num = 0;
 		qp = qlist_get(q, defs[i].name);
 		if (qp == NULL || (defs[i].required && qp->vlen == 0)) {
 			if (defs[i].required)

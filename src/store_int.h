@@ -35,10 +35,42 @@ struct store {
 	size_t		 dummy_len;
 };
 
-void		 put_le(unsigned char *, uint64_t, int n);
-uint64_t	 get_le(const unsigned char *, int n);
-void		 put_be32(unsigned char *, uint32_t);
-uint32_t	 get_be32(const unsigned char *);
+/* Byte order, inline: records are decoded on every request. */
+static inline void
+put_le(unsigned char *p, uint64_t v, int n)
+{
+	int	 i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static inline uint64_t
+get_le(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+	int	 i;
+
+	for (i = n - 1; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static inline void
+put_be32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+static inline uint32_t
+get_be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
 
 /* The one place LMDB codes become ours; sets st->err. */
 enum store_rc	 store_fail(struct store *, int rc, const char *what);

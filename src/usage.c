@@ -328,8 +328,9 @@ tab_claim(struct usage *u, enum tab_id id, uint64_t h, const char *user,
 }
 
 /*
- * The cell of the key: found without a lock, else claimed.  NULL when the
- * key is bad, the table is full (*full set) or init failed.
+ * The cell of a key the caller has checked (key_ok): found without a
+ * lock, else claimed.  NULL when the table is full (*full set), the
+ * claim lock failed or init failed.
  */
 static struct khdr *
 cell_get(struct usage *u, enum tab_id id, const char *user, uint32_t month,
@@ -340,10 +341,6 @@ cell_get(struct usage *u, enum tab_id id, const char *user, uint32_t month,
 	struct khdr	*k;
 
 	*full = 0;
-	if (!key_ok(user, type)) {
-		say(u, "bad user or type name");
-		return NULL;
-	}
 	h = key_hash(user, month);
 	if ((k = tab_find(&u->t[id], h, user, month, type)) != NULL)
 		return k;
@@ -801,7 +798,8 @@ usage_rate_cell(struct usage *u, const char *user)
 	struct khdr	*k;
 	int		 full;
 
-	if ((k = cell_get(u, T_RATE, user, 0, "", NULL, NULL, &full)) == NULL)
+	if (!key_ok(user, "") ||
+	    (k = cell_get(u, T_RATE, user, 0, "", NULL, NULL, &full)) == NULL)
 		return NULL;
 	return &((struct rcell *)(void *)k)->r;
 }
@@ -848,6 +846,10 @@ usage_quota_cell(struct usage *u, struct store *st, const char *user,
 	int		 full;
 
 	*out = NULL;
+	if (!key_ok(user, "")) {
+		say(u, "bad user name");
+		return -1;
+	}
 	if ((k = cell_get(u, T_QUOTA, user, month, "", quota_init, &s,
 	    &full)) == NULL)
 		return full ? -2 : -1;
