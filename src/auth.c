@@ -148,7 +148,7 @@ apply_limits(struct ctx *x)
 	struct limit_verdict *v = &x->verdict;
 
 	limits_check(x->srv->usage, x->srv->store, x->key.user, x->key.rate,
-	    x->key.quota, x->now_ms * NS_PER_MS, v);
+	    x->key.quota, x->now_ms, clock_mono_ns(), v);
 	x->limited = 1;
 	if (v->ok)
 		return HTTP_OK;

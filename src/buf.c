@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "buf.h"
 #include "utf8.h"
 
@@ -32,6 +34,14 @@ buf_reset(struct buf *b)
 	b->err = 0;
 	if (b->data != NULL)
 		b->data[0] = '\0';
+}
+
+void
+buf_wipe(struct buf *b)
+{
+	if (b->data != NULL)
+		sodium_memzero(b->data, b->len);
+	buf_reset(b);
 }
 
 int

@@ -22,6 +22,8 @@ struct buf {
 void	 buf_init(struct buf *, size_t max);
 void	 buf_free(struct buf *);
 void	 buf_reset(struct buf *);
+/* Zero what the buffer holds (a secret), then empty it. */
+void	 buf_wipe(struct buf *);
 int	 buf_reserve(struct buf *, size_t extra);
 void	 buf_add(struct buf *, const void *, size_t);
 void	 buf_adds(struct buf *, const char *);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "shm.h"
 #include "parse.h"
 
 enum conf_kind { CK_PATH, CK_SIZE, CK_UINT, CK_BOOL, CK_LEVEL, CK_LOG };
@@ -28,6 +29,7 @@ struct conf_key {
 static const struct conf_key conf_keys[] = {
 	{ "db",			CK_PATH,  OFF(db),		0, 0 },
 	{ "max_body",		CK_SIZE,  OFF(max_body),	1, 32ULL << 20 },
+	{ "max_query",		CK_SIZE,  OFF(max_query),	1024, 16ULL << 20 },
 	{ "map_size",		CK_SIZE,  OFF(map_size),	1ULL << 20, 1ULL << 40 },
 	{ "log_level",		CK_LEVEL, OFF(log_level),	0, 0 },
 	{ "log",		CK_LOG,   OFF(log),		0, 0 },
@@ -36,6 +38,10 @@ static const struct conf_key conf_keys[] = {
 	{ "node_id",		CK_UINT,  OFF(node_id),		0, 1023 },
 	{ "node_bits",		CK_UINT,  OFF(node_bits),	0, 9 },
 	{ "count_usage",	CK_BOOL,  OFF(count_usage),	0, 1 },
+	{ "core_dumps",		CK_BOOL,  OFF(core_dumps),	0, 1 },
+	{ "count_cells",	CK_UINT,  OFF(count_cells),	64, SHM_CELLS_MAX },
+	{ "quota_cells",	CK_UINT,  OFF(quota_cells),	64, SHM_CELLS_MAX },
+	{ "rate_cells",		CK_UINT,  OFF(rate_cells),	64, SHM_CELLS_MAX },
 };
 #undef OFF
 
@@ -45,6 +51,7 @@ conf_defaults(struct conf *c)
 	memset(c, 0, sizeof(*c));
 	snprintf(c->db, sizeof(c->db), "%s", CONF_DB_DEFAULT);
 	c->max_body = 64 * 1024;
+	c->max_query = 64 * 1024;
 	c->map_size = 1ULL << 30;
 	c->log_level = LL_WARN;
 	snprintf(c->log, sizeof(c->log), "%s", "stderr");
@@ -53,6 +60,18 @@ conf_defaults(struct conf *c)
 	c->node_id = 0;
 	c->node_bits = 5;
 	c->count_usage = 1;
+	c->count_cells = SHM_COUNT_DEFAULT;
+	c->quota_cells = SHM_QUOTA_DEFAULT;
+	c->rate_cells = SHM_RATE_DEFAULT;
+}
+
+void
+conf_sizes(const struct conf *c, struct shm_sizes *sz)
+{
+	memset(sz, 0, sizeof(*sz));
+	sz->count = (uint32_t)c->count_cells;
+	sz->quota = (uint32_t)c->quota_cells;
+	sz->rate = (uint32_t)c->rate_cells;
 }
 
 /* Digits with an optional K, M or G suffix (powers of 1024). */

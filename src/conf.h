@@ -16,6 +16,7 @@
 struct conf {
 	char		 db[4096];		/* LMDB directory */
 	uint64_t	 max_body;		/* bytes */
+	uint64_t	 max_query;		/* bytes of query or header */
 	uint64_t	 map_size;		/* bytes */
 	enum log_level	 log_level;
 	char		 log[4096];		/* stderr, syslog or a file */
@@ -24,9 +25,16 @@ struct conf {
 	uint64_t	 node_id;
 	uint64_t	 node_bits;
 	int		 count_usage;		/* 0 only for benchmarks */
+	int		 core_dumps;		/* let a crash dump core */
+	uint64_t	 count_cells;		/* shared table sizes */
+	uint64_t	 quota_cells;
+	uint64_t	 rate_cells;
 };
 
 void	 conf_defaults(struct conf *);
+/* The shared table's sizes from the settings. */
+struct shm_sizes;
+void	 conf_sizes(const struct conf *, struct shm_sizes *);
 /* Read a file (NULL: $IDMINT_CONF or the default; a missing default file is
  * fine), then IDMINT_* from the environment.  On error, returns -1 with a
  * message naming the file, line and setting. */

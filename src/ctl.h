@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "plan.h"
+#include "shm.h"
 #include "store.h"
 
 enum opt {
@@ -29,6 +30,7 @@ struct ctl {
 	int		 nargs;
 	struct store	*st;
 	struct plan	 newplan;	/* add: the plan picked */
+	struct shm_sizes sizes;		/* the shared table's, as configured */
 	int		 failrc;	/* exit status on error */
 };
 

@@ -112,7 +112,7 @@ table_stats(struct ctl *c, struct usage_stats *t)
 	struct usage	*u;
 	char		 e[512];
 
-	if (usage_open(c->dir, &u, e, sizeof(e)) == -1) {
+	if (usage_open(c->dir, &c->sizes, &u, e, sizeof(e)) == -1) {
 		fprintf(stderr, "idmintctl: warning: no shared table: %s\n", e);
 		return -1;
 	}
@@ -135,6 +135,10 @@ table_json(const struct usage_stats *t)
 	jadd(o, "flushes", json_object_new_uint64(t->flushes));
 	jadd(o, "overflows", json_object_new_uint64(t->overflows));
 	jadd(o, "lost", json_object_new_uint64(t->lost));
+	jadd(o, "ring_cells", json_object_new_uint64(t->ring_cells));
+	jadd(o, "ring_used", json_object_new_uint64(t->ring_used));
+	jadd(o, "sync_commits", json_object_new_uint64(t->sync_commits));
+	jadd(o, "pending", json_object_new_uint64(t->pending));
 	return o;
 }
 
@@ -144,9 +148,13 @@ table_text(const struct usage_stats *t)
 	printf("\ntable: %u/%u count cells, %u/%u quota cells, "
 	    "%u/%u rate cells\n", t->count_used, t->count_cells,
 	    t->quota_used, t->quota_cells, t->rate_used, t->rate_cells);
-	printf("       %llu flushes, %llu calls overflowed to the store, "
-	    "%llu not counted\n", (unsigned long long)t->flushes,
-	    (unsigned long long)t->overflows, (unsigned long long)t->lost);
+	printf("       %u/%u overflow ring entries; %llu calls not yet "
+	    "saved\n", t->ring_used, t->ring_cells,
+	    (unsigned long long)t->pending);
+	printf("       %llu flushes, %llu calls overflowed to the ring, "
+	    "%llu committed one by one, %llu not counted\n",
+	    (unsigned long long)t->flushes, (unsigned long long)t->overflows,
+	    (unsigned long long)t->sync_commits, (unsigned long long)t->lost);
 }
 
 static int

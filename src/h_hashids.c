@@ -244,16 +244,24 @@ meta_limits(struct buf *d)
 	buf_addc(d, '}');
 }
 
+/*
+ * `endpoints` is a number, as the hosted API sends it (clients read a
+ * count); the paths themselves go in `paths`.
+ */
 enum status
 h_v1_meta(struct ctx *x)
 {
 	size_t	 i, n = 0;
 
+	for (i = 0; i < RT__MAX; i++)
+		n += routes[i].family == FAM_V1;
 	buf_addl(x->data, "{\"name\":\"idmint Hashids API\","
 	    "\"note\":\"Hashids byte-identical with hashids.js 2.3.0; salts "
 	    "and alphabets are Unicode code points; numbers of any size\","
-	    "\"source\":\"idmint " PACKAGE_VERSION "\",\"endpoints\":[");
-	for (i = 0; i < RT__MAX; i++) {
+	    "\"source\":\"idmint " PACKAGE_VERSION "\",\"endpoints\":");
+	buf_add_u64(x->data, n);
+	buf_addl(x->data, ",\"paths\":[");
+	for (i = 0, n = 0; i < RT__MAX; i++) {
 		if (routes[i].family != FAM_V1)
 			continue;
 		if (n++ > 0)

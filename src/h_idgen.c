@@ -7,8 +7,6 @@
 
 #include <string.h>
 
-#include <json-c/json.h>
-
 #include "auth.h"
 #include "gen.h"
 #include "jsoncheck.h"
@@ -16,38 +14,29 @@
 
 #define TYPE_ECHO_MAX	64	/* bytes of an unknown type echoed back */
 
-/* The body, parsed once, behind struct params. */
+/*
+ * The body, read once, behind struct params.  A JSON body is a flat
+ * object (json_check_flat), read straight from its text: a member's
+ * string is decoded into `dec` at the member's own offset, so every
+ * decoded value keeps its place while others are read, and no parser
+ * allocates per field.  Both buffers are wiped after the request: they
+ * hold the token.
+ */
 struct body {
 	enum ctype	 ctype;
-	json_object	*obj;		/* CT_JSON / CT_NONE */
 	struct qlist	 form;		/* CT_FORM */
-	const char	*raw;		/* the JSON text itself */
+	const char	*raw;		/* CT_JSON, CT_NONE: the text */
 	size_t		 rawlen;
-	int		 escapes;	/* it holds a \u escape somewhere */
+	struct buf	 dec;		/* decoded strings, rawlen bytes */
 };
-
-/*
- * json-c turns a \u escape of a lone UTF-16 surrogate into U+FFFD, which
- * would hand the generators a character the client never sent.  Such a
- * string is not valid Unicode: give it to them as bytes that are not
- * valid UTF-8 either, so they answer as for a form body's bad bytes.
- */
-static int
-lone_surrogate(const struct body *b, const char *name)
-{
-	const char	*v;
-	size_t		 n;
-
-	return b->escapes && json_member(b->raw, b->rawlen, name, &v, &n) &&
-	    json_lone_surrogate(v, n);
-}
 
 static void
 body_get(const struct params *p, const char *name, struct field *f)
 {
 	const struct body *b = p->ctx;
 	const struct qparam *q;
-	json_object	*v;
+	const char	*v;
+	size_t		 n;
 
 	if (b->ctype == CT_FORM) {
 		if ((q = qlist_get(&b->form, name)) == NULL)
@@ -57,59 +46,24 @@ body_get(const struct params *p, const char *name, struct field *f)
 		f->len = q->vlen;
 		return;
 	}
-	if (!json_object_object_get_ex(b->obj, name, &v))
+	if (!json_member(b->raw, b->rawlen, name, &v, &n))
 		return;
-	switch (json_object_get_type(v)) {
-	case json_type_string:
+	if (*v == '"') {
 		f->kind = FIELD_STRING;
-		f->str = json_object_get_string(v);
-		f->len = (size_t)json_object_get_string_len(v);
-		if (lone_surrogate(b, name)) {
+		f->str = b->dec.data + (v - b->raw);
+		/*
+		 * A lone UTF-16 surrogate is not Unicode: hand the
+		 * generators bytes that are not valid UTF-8 either, so
+		 * they answer as for a form body's bad bytes.
+		 */
+		if (json_string_decode(v, n, (char *)f->str, &f->len) != 0) {
 			f->str = "\xff";
 			f->len = 1;
 		}
-		break;
-	case json_type_int:
+	} else if (json_int(v, n, &f->ival))
 		f->kind = FIELD_INT;
-		f->ival = json_object_get_int64(v);
-		break;
-	case json_type_null:
-	case json_type_boolean:
-	case json_type_double:
-	case json_type_object:
-	case json_type_array:
-		f->kind = FIELD_OTHER;
-		break;
-	}
-}
-
-/* A JSON object and nothing after it, parsed with an explicit length. */
-static json_object *
-json_body(const char *s, size_t len)
-{
-	json_tokener	*tok;
-	json_object	*o;
-	size_t		 used;
-
-	if (len == 0 || len > INT32_MAX || !json_check(s, len) ||
-	    (tok = json_tokener_new_ex(JSON_DEPTH_MAX + 1)) == NULL)
-		return NULL;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);	/* no {"a":1,} */
-	o = json_tokener_parse_ex(tok, s, (int)len);
-	used = json_tokener_get_parse_end(tok);
-	if (o != NULL && json_tokener_get_error(tok) == json_tokener_success) {
-		while (used < len && (s[used] == ' ' || s[used] == '\t' ||
-		    s[used] == '\r' || s[used] == '\n'))
-			used++;
-	}
-	if (o == NULL || used != len ||
-	    json_tokener_get_error(tok) != json_tokener_success ||
-	    !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		o = NULL;
-	}
-	json_tokener_free(tok);
-	return o;
+	else
+		f->kind = FIELD_OTHER;	/* fraction, exponent, bool, null */
 }
 
 static enum status
@@ -131,12 +85,23 @@ body_parse(struct ctx *x, struct body *b)
 		return HTTP_OK;
 	case CT_JSON:
 	case CT_NONE:
-		if ((b->obj = json_body(r->body.data, r->body.len)) == NULL)
+		switch (r->body.len > 0 ? json_check_flat(r->body.data,
+		    r->body.len) : JSON_BAD) {
+		case JSON_FLAT:
+			break;
+		case JSON_NESTED:
+			return ctx_error(x, HTTP_BAD_REQUEST, "Invalid JSON "
+			    "body: field values must be strings, numbers, "
+			    "booleans or null");
+		case JSON_BAD:
 			return ctx_error(x, HTTP_BAD_REQUEST,
 			    "Invalid JSON body");
+		}
 		b->raw = r->body.data;
 		b->rawlen = r->body.len;
-		b->escapes = memmem(b->raw, b->rawlen, "\\u", 2) != NULL;
+		if (buf_reserve(&b->dec, b->rawlen) == -1)
+			return ctx_error(x, HTTP_UNAVAILABLE,
+			    "Service unavailable");
 		return HTTP_OK;
 	case CT_OTHER:
 		break;
@@ -233,6 +198,7 @@ h_idgen(struct ctx *x)
 
 	memset(&b, 0, sizeof(b));
 	qlist_init(&b.form);
+	buf_init(&b.dec, 0);
 	gen_result_init(&res);
 	status = idgen(x, &b, &res);
 	/* The error message may live in res: copy it before freeing. */
@@ -243,7 +209,9 @@ h_idgen(struct ctx *x)
 		ctx_error_n(x, status, buf_cstr(&x->errbuf), x->errbuf.len);
 	}
 	gen_result_free(&res);
-	json_object_put(b.obj);
+	buf_wipe(&b.dec);
+	buf_free(&b.dec);
+	buf_wipe(&b.form.store);
 	qlist_free(&b.form);
 	return status;
 }

@@ -144,7 +144,7 @@ flush_usage(struct ctl *c)
 	struct usage	*u;
 	char		 e[512];
 
-	if (usage_open(c->dir, &u, e, sizeof(e)) == -1) {
+	if (usage_open(c->dir, &c->sizes, &u, e, sizeof(e)) == -1) {
 		fprintf(stderr, "idmintctl: warning: counts not yet saved by "
 		    "the workers are left out: %s\n", e);
 		return;
@@ -364,6 +364,7 @@ run(struct ctl *c, const struct cmd *cmd)
 	if (conf_load(&conf, NULL, e, sizeof(e)) == -1)
 		return fail(c, "%s", e);
 	mapsize = (size_t)conf.map_size;
+	conf_sizes(&conf, &c->sizes);
 	if (c->dir == NULL || *c->dir == '\0')
 		c->dir = conf.db;
 	if (become_owner(c, c->dir) != 0)

@@ -4,14 +4,24 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
+#include <sodium.h>
 
 #include "io.h"
+
+/* The environment of a CGI process dies with it; a test's is const. */
+static void
+forget_nothing(struct io *io, const char *name)
+{
+	(void)io;
+	(void)name;
+}
 
 static const char *
 fcgi_getenv(struct io *io, const char *name)
@@ -19,6 +29,15 @@ fcgi_getenv(struct io *io, const char *name)
 	FCGX_Request *r = io->ctx;
 
 	return FCGX_GetParam(name, r->envp);
+}
+
+static void
+fcgi_forget(struct io *io, const char *name)
+{
+	char	*v = (char *)(uintptr_t)fcgi_getenv(io, name);
+
+	if (v != NULL)
+		sodium_memzero(v, strlen(v));
 }
 
 static ssize_t
@@ -49,6 +68,7 @@ void
 io_fcgi(struct io *io, void *req)
 {
 	io->getenv = fcgi_getenv;
+	io->forget = fcgi_forget;
 	io->read = fcgi_read;
 	io->write = fcgi_write;
 	io->ctx = req;
@@ -124,6 +144,7 @@ void
 io_cgi(struct io *io)
 {
 	io->getenv = cgi_getenv;
+	io->forget = forget_nothing;
 	io->read = cgi_read;
 	io->write = cgi_write;
 	io->ctx = NULL;
@@ -176,6 +197,7 @@ void
 io_mem(struct io *io, struct io_mem *m)
 {
 	io->getenv = mem_getenv;
+	io->forget = forget_nothing;
 	io->read = mem_read;
 	io->write = mem_write;
 	io->ctx = m;

@@ -11,6 +11,8 @@
 
 struct io {
 	const char	*(*getenv)(struct io *, const char *);
+	/* Zero a variable's value in place (it held a secret), if it can. */
+	void		 (*forget)(struct io *, const char *);
 	/* Up to n bytes; 0 at end of input, -1 on error. */
 	ssize_t		 (*read)(struct io *, void *, size_t);
 	int		 (*write)(struct io *, const void *, size_t);

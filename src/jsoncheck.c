@@ -13,6 +13,8 @@
 struct jc {
 	const unsigned char *p, *e;
 	int		 depth;
+	int		 maxdepth;
+	int		 nested;	/* a container past maxdepth */
 };
 
 static int	 value(struct jc *);
@@ -115,8 +117,10 @@ container(struct jc *j, int obj)
 {
 	const unsigned char close = obj ? '}' : ']';
 
-	if (++j->depth > JSON_DEPTH_MAX)
+	if (++j->depth > j->maxdepth) {
+		j->nested = 1;
 		return 0;
+	}
 	j->p++;
 	ws(j);
 	if (j->p < j->e && *j->p == close) {
@@ -186,9 +190,119 @@ int
 json_check(const char *s, size_t len)
 {
 	struct jc j = { (const unsigned char *)s,
-	    (const unsigned char *)s + len, 0 };
+	    (const unsigned char *)s + len, 0, JSON_DEPTH_MAX, 0 };
 
 	return len > 0 && value(&j) && j.p == j.e;
+}
+
+enum json_verdict
+json_check_flat(const char *s, size_t len)
+{
+	struct jc j = { (const unsigned char *)s,
+	    (const unsigned char *)s + len, 0, 1, 0 };
+
+	ws(&j);
+	if (j.p == j.e || *j.p != '{')
+		return JSON_BAD;
+	if (value(&j) && j.p == j.e)
+		return JSON_FLAT;
+	return j.nested ? JSON_NESTED : JSON_BAD;
+}
+
+static int	 hex4(const char *, unsigned *);
+
+/*
+ * The code point of the escape at lit[i] (a backslash), in *cp; the length
+ * of the escape, or 0 if it is a \u escape of a lone surrogate.
+ */
+static size_t
+unescape(const char *lit, size_t len, size_t i, uint32_t *cp)
+{
+	unsigned u, lo;
+
+	switch (lit[i + 1]) {
+	case 'b': *cp = '\b'; return 2;
+	case 'f': *cp = '\f'; return 2;
+	case 'n': *cp = '\n'; return 2;
+	case 'r': *cp = '\r'; return 2;
+	case 't': *cp = '\t'; return 2;
+	case 'u': break;
+	default: *cp = (unsigned char)lit[i + 1]; return 2;
+	}
+	if (i + 6 > len || hex4(lit + i + 2, &u) == -1 ||
+	    (u >= 0xdc00 && u <= 0xdfff))
+		return 0;
+	if (u < 0xd800 || u > 0xdbff) {
+		*cp = u;
+		return 6;
+	}
+	if (i + 12 > len || lit[i + 6] != '\\' || lit[i + 7] != 'u' ||
+	    hex4(lit + i + 8, &lo) == -1 || lo < 0xdc00 || lo > 0xdfff)
+		return 0;
+	*cp = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+	return 12;
+}
+
+int
+json_string_decode(const char *lit, size_t len, char *out, size_t *outlen)
+{
+	size_t	 i, o = 0, k;
+	uint32_t cp;
+
+	for (i = 1; i + 1 < len; ) {
+		if (lit[i] != '\\') {
+			out[o++] = lit[i++];
+			continue;
+		}
+		if ((k = unescape(lit, len - 1, i, &cp)) == 0) {
+			*outlen = 0;
+			return 1;
+		}
+		o += utf8_put(cp, out + o);
+		i += k;
+	}
+	*outlen = o;
+	return 0;
+}
+
+/* Is the key literal k (quotes included) the name, escapes decoded? */
+static int
+name_is(const unsigned char *k, size_t klen, const char *name, size_t nlen)
+{
+	char	 dec[128];
+	size_t	 dlen;
+
+	if (memchr(k, '\\', klen) == NULL)
+		return klen == nlen + 2 && memcmp(k + 1, name, nlen) == 0;
+	if (klen > sizeof(dec) || json_string_decode((const char *)k, klen,
+	    dec, &dlen) != 0)
+		return 0;
+	return dlen == nlen && memcmp(dec, name, nlen) == 0;
+}
+
+int
+json_int(const char *lit, size_t len, int64_t *out)
+{
+	size_t	 i = lit[0] == '-';
+	uint64_t v = 0;
+	int	 over = 0;
+
+	if (i == len)
+		return 0;
+	for (; i < len; i++) {
+		if (lit[i] < '0' || lit[i] > '9')
+			return 0;
+		if (v > (UINT64_C(1) << 63) / 10)
+			over = 1;
+		else
+			v = v * 10 + (uint64_t)(lit[i] - '0');
+	}
+	if (lit[0] == '-')
+		*out = over || v >= (UINT64_C(1) << 63) ? INT64_MIN :
+		    -(int64_t)v;
+	else
+		*out = over || v > INT64_MAX ? INT64_MAX : (int64_t)v;
+	return 1;
 }
 
 int
@@ -196,9 +310,9 @@ json_member(const char *s, size_t len, const char *name, const char **val,
     size_t *vlen)
 {
 	struct jc	 j = { (const unsigned char *)s,
-	    (const unsigned char *)s + len, 0 };
+	    (const unsigned char *)s + len, 0, JSON_DEPTH_MAX, 0 };
 	const unsigned char *ks, *vs, *ve;
-	size_t		 nlen = strlen(name);
+	size_t		 nlen = strlen(name), klen;
 	int		 found = 0;
 
 	ws(&j);
@@ -213,6 +327,7 @@ json_member(const char *s, size_t len, const char *name, const char **val,
 		ks = j.p;
 		if (!string(&j))
 			return found;
+		klen = (size_t)(j.p - ks);
 		ws(&j);
 		if (j.p == j.e || *j.p++ != ':')
 			return found;
@@ -223,8 +338,7 @@ json_member(const char *s, size_t len, const char *name, const char **val,
 		for (ve = j.p; ve > vs && (ve[-1] == ' ' || ve[-1] == '\t' ||
 		    ve[-1] == '\n' || ve[-1] == '\r'); ve--)
 			;
-		if ((size_t)(j.p - ks) >= nlen + 2 && ks[nlen + 1] == '"' &&
-		    memcmp(ks + 1, name, nlen) == 0) {
+		if (name_is(ks, klen, name, nlen)) {
 			*val = (const char *)vs;
 			*vlen = (size_t)(ve - vs);
 			found = 1;
@@ -257,28 +371,15 @@ hex4(const char *p, unsigned *out)
 int
 json_lone_surrogate(const char *lit, size_t len)
 {
-	size_t	 i;
-	unsigned u, lo;
+	size_t	 i, k;
+	uint32_t cp;
 
-	for (i = 0; i < len; i++) {
-		if (lit[i] != '\\' || i + 1 >= len)
+	for (i = 0; i + 1 < len; i++) {
+		if (lit[i] != '\\')
 			continue;
-		if (lit[i + 1] != 'u') {
-			i++;		/* skip the escaped character */
-			continue;
-		}
-		if (i + 6 > len || hex4(lit + i + 2, &u) == -1)
-			return 0;
-		if (u >= 0xdc00 && u <= 0xdfff)
+		if ((k = unescape(lit, len, i, &cp)) == 0)
 			return 1;
-		if (u >= 0xd800 && u <= 0xdbff) {
-			if (i + 12 > len || lit[i + 6] != '\\' ||
-			    lit[i + 7] != 'u' || hex4(lit + i + 8, &lo) == -1 ||
-			    lo < 0xdc00 || lo > 0xdfff)
-				return 1;
-			i += 6;
-		}
-		i += 5;
+		i += k - 1;
 	}
 	return 0;
 }

@@ -4,31 +4,31 @@
  * Rate: GCRA as in redis-cell and nginx's limit_req.  Emission interval
  * T = 1e9 / rate ns, tolerance tau = (rate - 1) * T, so `rate` requests
  * pass at once and then one every T.  The state is one atomic TAT per
- * user, moved with a CAS loop, so every worker sees one limit.
+ * key, in monotonic nanoseconds, moved with a CAS loop, so every worker
+ * sees one limit and a wall clock that steps refuses nobody.
  *
- * Quota: the cell of (user, month) holds base (the count when the cell
- * was made) and one word: used << USAGE_RESV_SLOTS | reservation bits.
- * One CAS checks base + used + reservations < quota and takes a bit, so
- * racing workers can never pass more than quota calls between them.
- * Whoever holds bit i has first put its pid and the second into
- * owner[i]: bit set implies owner set, which is what lets a request that
- * finds the quota full give back the bits of dead processes.
+ * Quota: the cell of (key, month) holds base (the count when the cell was
+ * made) and one word: used << RESV_BITS | reservation bits.  One CAS
+ * checks base + used + reservations < quota and takes a bit, so racing
+ * workers can never pass more than quota calls between them.  The holder
+ * first marks its process cell PENDING for the quota cell, then takes the
+ * bit, then writes the bit there; a reaper reads the word before the
+ * process cells, so any bit it sees set is either named by a process
+ * cell, or its taker's PENDING mark is visible.
  */
 #include "config.h"
 
-#include <errno.h>
-#include <pthread.h>
-#include <signal.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "clock.h"
 #include "limit.h"
+#include "proc.h"
+#include "store.h"
 #include "usage.h"
 
 #define NS		NS_PER_S
-#define RESV_MASK	((UINT64_C(1) << USAGE_RESV_SLOTS) - 1)
-#define USED_ONE	(UINT64_C(1) << USAGE_RESV_SLOTS)
+#define OWNER(pid)	((uint64_t)(pid) << 32 | 1)
+#define RESV(qi, bit)	((uint64_t)((qi) + 1) << 8 | (uint64_t)((bit) + 1))
 
 static uint64_t
 ceil_s(uint64_t ns)
@@ -39,8 +39,7 @@ ceil_s(uint64_t ns)
 /* ---- rate ------------------------------------------------------------- */
 
 static int
-gcra(struct usage_rate *r, uint32_t rate, uint64_t now,
-    struct limit_verdict *v)
+gcra(struct rcell *r, uint32_t rate, uint64_t now, struct limit_verdict *v)
 {
 	uint64_t	 t = NS / rate, tau = (uint64_t)(rate - 1) * t;
 	uint64_t	 tat, from, ntat;
@@ -69,67 +68,155 @@ gcra(struct usage_rate *r, uint32_t rate, uint64_t now,
 	return 1;
 }
 
+static int
+rate_init(struct usage *u, void *cell, void *arg)
+{
+	(void)u;
+	(void)arg;
+	atomic_store(&((struct rcell *)cell)->tat, 0);
+	return 0;
+}
+
+/* ---- process cells ---------------------------------------------------- */
+
+static int
+pcell_dead(struct pcell *p)
+{
+	uint64_t	 o = atomic_load(&p->owner);
+
+	return o != 0 && !proc_alive((pid_t)(o >> 32), atomic_load(&p->start));
+}
+
+/* Take back the reservation a process cell names, if it still does. */
+static int
+pcell_release(struct usage *u, struct pcell *p, uint64_t r)
+{
+	struct qcell	*q;
+	uint64_t	 qi = (r >> 8) - 1, bit = r & 0xff;
+
+	if (r == 0 || !atomic_compare_exchange_strong(&p->resv, &r, 0))
+		return 0;
+	if (bit == PC_PENDING || qi >= u->t[T_QUOTA].cap)
+		return 0;
+	q = (struct qcell *)(void *)(u->t[T_QUOTA].base + qi *
+	    u->t[T_QUOTA].stride);
+	return (atomic_fetch_and(&q->word, ~(UINT64_C(1) << (bit - 1))) >>
+	    (bit - 1)) & 1;
+}
+
+/* This process's cell, taken if it has none; -1 when all are held. */
+static int
+pcell_mine(struct usage *u)
+{
+	uint64_t	 me = OWNER(proc_self()), zero, o, start = 0;
+	uint32_t	 i, pass;
+	struct pcell	*p;
+
+	if (u->pcell >= 0 && atomic_load(&u->procs[u->pcell].owner) == me)
+		return u->pcell;
+	proc_starttime(proc_self(), &start);
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < u->nprocs; i++) {
+			p = &u->procs[i];
+			o = atomic_load(&p->owner);
+			zero = 0;
+			if (pass == 1 && o != 0 && pcell_dead(p)) {
+				/* A dead holder's reservation goes first. */
+				pcell_release(u, p, atomic_load(&p->resv));
+				zero = o;
+			}
+			if ((pass == 0 && o != 0) || !atomic_compare_exchange_strong(
+			    &p->owner, &zero, me))
+				continue;
+			atomic_store(&p->start, start);
+			atomic_store(&p->resv, 0);
+			return u->pcell = (int)i;
+		}
+	return -1;
+}
+
+void
+limits_leave(struct usage *u)
+{
+	uint64_t	 me = OWNER(proc_self());
+
+	if (u->pcell >= 0 && atomic_load(&u->procs[u->pcell].resv) == 0)
+		atomic_compare_exchange_strong(&u->procs[u->pcell].owner, &me,
+		    0);
+	u->pcell = -1;
+}
+
 /* ---- quota ------------------------------------------------------------ */
 
-static uint64_t
-held(uint64_t w)
+struct seed {
+	struct store	*st;
+	const char	*user;
+};
+
+/*
+ * A new quota cell starts from what the store has (in the caller's read
+ * txn) plus what is counted here and not yet flushed.  On the normal
+ * path limits_check sees (key, month) before any call of it is counted,
+ * so both are exact; from then on the cell counts by itself.
+ */
+static int
+quota_init(struct usage *u, void *cell, void *arg)
 {
-	return (uint64_t)__builtin_popcountll(w & RESV_MASK);
+	struct seed	*s = arg;
+	struct qcell	*q = cell;
+	uint64_t	 durable;
+
+	if (s->st == NULL || store_usage_month(s->st, s->user, q->month,
+	    &durable) != STORE_OK) {
+		usage_say(u, "reading the usage of %s", s->user);
+		return -1;
+	}
+	q->base = durable + usage_pending(u, s->user, q->month);
+	atomic_store(&q->word, 0);
+	return 0;
 }
 
 /*
- * Give back reservations of processes that are gone, or older than
- * LIMITS_RESV_TTL.  Clearing a bit is idempotent, and a live holder that
- * commits after being reaped still counts its call, so a race with a
- * holder costs at most that one reservation.  Returns how many.
+ * Give back the bits of q that nobody alive holds: those named by dead
+ * processes or held past LIMITS_RESV_TTL, and those no process names at
+ * all (a taker killed between its bit and its note), unless a live taker
+ * is in the middle of taking one.  Returns how many.
  */
 static int
-reap(struct usage_quota *q, uint64_t now_s)
+reap(struct usage *u, struct qcell *q, uint32_t qi, uint64_t now_s)
 {
-	uint64_t	 o, bit;
-	uint32_t	 age;
-	pid_t		 pid;
-	int		 i, n = 0;
+	uint64_t	 w = atomic_load(&q->word), named = 0, r;
+	uint32_t	 i;
+	int		 n = 0, pending = 0;
+	struct pcell	*p;
 
-	for (i = 0; i < USAGE_RESV_SLOTS; i++) {
-		if ((o = atomic_load(&q->owner[i])) == 0)
+	for (i = 0; i < u->nprocs; i++) {
+		p = &u->procs[i];
+		r = atomic_load(&p->resv);
+		if (r == 0 || (r >> 8) != (uint64_t)qi + 1)
 			continue;
-		pid = (pid_t)(o >> 32);
-		age = (uint32_t)now_s - (uint32_t)o;	/* mod 2^32 */
-		if (age > UINT32_MAX / 2)
-			age = -age;			/* clock went back */
-		if (age <= LIMITS_RESV_TTL &&
-		    !(kill(pid, 0) == -1 && errno == ESRCH))
+		if (pcell_dead(p) || ((r & 0xff) != PC_PENDING &&
+		    now_s - atomic_load(&p->stamp) > LIMITS_RESV_TTL)) {
+			n += pcell_release(u, p, r);
 			continue;
-		bit = UINT64_C(1) << i;
-		if (atomic_fetch_and(&q->word, ~bit) & bit)
-			n++;
-		atomic_compare_exchange_strong(&q->owner[i], &o, 0);
+		}
+		if ((r & 0xff) == PC_PENDING)
+			pending = 1;
+		else
+			named |= UINT64_C(1) << ((r & 0xff) - 1);
+	}
+	if (!pending && (w & RESV_MASK & ~named) != 0) {
+		w = atomic_fetch_and(&q->word, ~(w & RESV_MASK & ~named));
+		n += __builtin_popcountll(w & RESV_MASK & ~named);
 	}
 	return n;
 }
 
-/* Take an owner slot whose bit is free. */
-static int
-take_slot(struct usage_quota *q, uint64_t tag)
-{
-	uint64_t	 w = atomic_load(&q->word), zero;
-	int		 i;
-
-	for (i = 0; i < USAGE_RESV_SLOTS; i++) {
-		zero = 0;
-		if (!(w & (UINT64_C(1) << i)) &&
-		    atomic_compare_exchange_strong(&q->owner[i], &zero, tag))
-			return i;
-	}
-	return -1;
-}
-
 static void
-quota_refuse(struct limit_verdict *v, uint64_t quota, uint64_t now,
+quota_refuse(struct limit_verdict *v, uint64_t quota, uint64_t wall_ms,
     const char *msg)
 {
-	uint64_t	 left = month_left_ms(now / NS_PER_MS) * NS_PER_MS;
+	uint64_t	 left = month_left_ms(wall_ms) * NS_PER_MS;
 
 	v->ok = 0;
 	v->status = HTTP_TOO_MANY;
@@ -141,70 +228,49 @@ quota_refuse(struct limit_verdict *v, uint64_t quota, uint64_t now,
 	v->reset = ceil_s(left);
 }
 
-/*
- * This process's pid, for reservation tags: getpid() is a system call on
- * every quota check otherwise.  A fork resets it in the child.
- */
-static pid_t	 self_pid;
-
 static void
-self_forget(void)
+quota_reserve(struct usage *u, struct pcell *p, uint32_t qi, uint64_t quota,
+    uint64_t wall_ms, uint64_t now_s, struct limit_verdict *v)
 {
-	self_pid = 0;
-}
+	struct qcell	*q = v->quota;
+	uint64_t	 w, uses, held, left;
+	int		 bit, reaped = 0;
 
-static pid_t
-self(void)
-{
-	static int	 hooked;
-
-	if (!hooked)
-		hooked = pthread_atfork(NULL, NULL, self_forget) == 0;
-	if (self_pid == 0 || !hooked)
-		self_pid = getpid();
-	return self_pid;
-}
-
-static void
-quota_reserve(struct usage_quota *q, uint64_t quota, uint64_t now,
-    struct limit_verdict *v)
-{
-	uint64_t	 now_s = now / NS, tag, w, uses, left;
-	int		 i = -1, reaped = 0;
-
-	tag = (uint64_t)self() << 32 | (now_s & 0xffffffff);
+	atomic_store(&p->stamp, now_s);
+	atomic_store(&p->resv, RESV(qi, PC_PENDING - 1));
 	for (;;) {
-		if (i == -1 && (i = take_slot(q, tag)) == -1) {
-			if (!reaped++) {
-				(void)reap(q, now_s);
-				continue;
-			}
-			quota_refuse(v, quota, now, "Rate limit exceeded");
-			v->retry_after = 1;
-			return;
-		}
 		w = atomic_load(&q->word);
-		uses = q->base + (w >> USAGE_RESV_SLOTS) + held(w);
-		if (uses >= quota) {
-			if (held(w) > 0 && !reaped++ && reap(q, now_s) > 0)
-				continue;
-			atomic_store(&q->owner[i], 0);
-			quota_refuse(v, quota, now, "Monthly quota exceeded");
-			return;
-		}
-		if (atomic_compare_exchange_weak(&q->word, &w,
-		    w | UINT64_C(1) << i))
+		held = (uint64_t)__builtin_popcountll(w & RESV_MASK);
+		uses = q->base + (w >> RESV_BITS) + held;
+		bit = (~w & RESV_MASK) != 0 ? __builtin_ctzll(~w & RESV_MASK) :
+		    -1;
+		if (uses < quota && bit >= 0 &&
+		    atomic_compare_exchange_weak(&q->word, &w,
+		    w | UINT64_C(1) << bit))
 			break;
+		if (uses < quota && bit >= 0)
+			continue;	/* the word moved: again */
+		if (held > 0 && !reaped++ && reap(u, q, qi, now_s) > 0)
+			continue;
+		atomic_store(&p->resv, 0);
+		if (uses >= quota)
+			quota_refuse(v, quota, wall_ms, "Monthly quota exceeded");
+		else {
+			/* More requests of this key in flight than bits. */
+			quota_refuse(v, quota, wall_ms, "Rate limit exceeded");
+			v->retry_after = 1;
+		}
+		return;
 	}
-	v->slot = i;
-	v->tag = tag;
+	v->resv = RESV(qi, bit);
+	atomic_store(&p->resv, v->resv);
 	left = quota - uses - 1;
 	/* Report whichever limit is nearer. */
 	if (!v->has_headers || left < v->remaining) {
 		v->has_headers = 1;
 		v->limit = quota;
 		v->remaining = left;
-		v->reset = ceil_s(month_left_ms(now / NS_PER_MS) * NS_PER_MS);
+		v->reset = ceil_s(month_left_ms(wall_ms) * NS_PER_MS);
 	}
 }
 
@@ -218,43 +284,51 @@ unavailable(struct limit_verdict *v, const char *msg)
 	v->message = msg;
 	v->retry_after = 1;
 	v->quota = NULL;
-	v->slot = -1;
+	v->resv = 0;
 	return -1;
 }
 
 int
 limits_check(struct usage *u, struct store *st, const char *user,
-    uint32_t rate, uint64_t quota, uint64_t now_ns, struct limit_verdict *v)
+    uint32_t rate, uint64_t quota, uint64_t wall_ms, uint64_t mono_ns,
+    struct limit_verdict *v)
 {
-	struct usage_rate *r;
+	struct seed	 seed = { st, user };
+	struct nkey	 k;
+	struct rcell	*r;
+	uint32_t	 qi;
 	size_t		 ul = strnlen(user, USER_MAX + 1);
-	int		 rc;
+	int		 full, pc;
 
 	memset(v, 0, sizeof(*v));
 	v->ok = 1;
 	v->status = HTTP_OK;
-	v->slot = -1;
 	if (ul == 0 || ul > USER_MAX)
 		return unavailable(v, "Bad user name");
 	memcpy(v->user, user, ul);
-	v->month = month_of(now_ns / NS_PER_MS);
+	v->month = month_of(wall_ms);
+	if (rate == 0 && quota == 0)
+		return 0;
+	name_key(u, user, &k);
 	if (rate > 0) {
-		if ((r = usage_rate_cell(u, user)) == NULL)
-			return unavailable(v, "Rate table full");
-		if (!gcra(r, rate, now_ns, v))
+		if ((r = nk_cell(u, T_RATE, &k, 0, rate_init, NULL, mono_ns,
+		    &full, &qi)) == NULL)
+			return unavailable(v, full ? "Rate table full" :
+			    "Usage table unavailable");
+		if (!gcra(r, rate, mono_ns, v))
 			return 0;
 	}
-	/* The cell is kept for unlimited keys too, so that a plan change
-	 * mid-month starts from an exact count; but they never fail on it. */
-	rc = usage_quota_cell(u, st, user, v->month, &v->quota);
-	if (rc != 0) {
+	if (quota == 0)
+		return 0;
+	if ((v->quota = nk_cell(u, T_QUOTA, &k, v->month, quota_init, &seed,
+	    mono_ns, &full, &qi)) == NULL)
+		return unavailable(v, full ? "Quota table full" :
+		    "Usage store unavailable");
+	if ((pc = pcell_mine(u)) == -1)
+		return unavailable(v, "Too many processes hold reservations");
+	quota_reserve(u, &u->procs[pc], qi, quota, wall_ms, mono_ns / NS, v);
+	if (!v->ok)
 		v->quota = NULL;
-		if (quota > 0)
-			return unavailable(v, rc == -2 ? "Quota table full" :
-			    "Usage store unavailable");
-	}
-	if (quota > 0)
-		quota_reserve(v->quota, quota, now_ns, v);
 	return 0;
 }
 
@@ -262,27 +336,31 @@ int
 limits_done(struct usage *u, struct store *st, struct limit_verdict *v,
     const char *type, enum status status)
 {
-	struct usage_quota *q = v->quota;
-	uint64_t	 w, bit;
-	int		 rc = 0;
+	struct qcell	*q = v->quota;
+	uint64_t	 w, bit, r = v->resv;
+	int		 rc = 0, mine = 0;
 
 	if (!v->ok || v->done)
 		return 0;
 	v->done = 1;
-	bit = v->slot >= 0 ? UINT64_C(1) << v->slot : 0;
-	if (status == HTTP_OK) {
-		/* Count first: a crash between the two leaves a reservation
-		 * that is reaped, i.e. a call counted but not charged. */
+	if (status == HTTP_OK)
 		rc = usage_count(u, st, v->user, v->month, type);
-		if (q != NULL) {
-			w = atomic_load(&q->word);
-			while (!atomic_compare_exchange_weak(&q->word, &w,
-			    (w & ~bit) + USED_ONE))
-				;
-		}
-	} else if (q != NULL && bit != 0)
+	if (q == NULL)
+		return rc;
+	/* Ours still, unless a reaper took it back (then the bit is not
+	 * ours to clear: another request may hold it now). */
+	if (u->pcell >= 0 && r != 0)
+		mine = atomic_compare_exchange_strong(&u->procs[u->pcell].resv,
+		    &r, 0);
+	bit = mine ? UINT64_C(1) << ((v->resv & 0xff) - 1) : 0;
+	if (status == HTTP_OK) {
+		/* Counted first: a crash between the two leaves a bit that
+		 * is reaped, i.e. a call counted but not charged. */
+		w = atomic_load(&q->word);
+		while (!atomic_compare_exchange_weak(&q->word, &w,
+		    (w & ~bit) + USED_ONE))
+			;
+	} else if (bit != 0)
 		atomic_fetch_and(&q->word, ~bit);
-	if (q != NULL && bit != 0)
-		atomic_compare_exchange_strong(&q->owner[v->slot], &v->tag, 0);
 	return rc;
 }

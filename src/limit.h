@@ -1,23 +1,25 @@
 /*
  * limit.h: per-key rate limits (GCRA) and monthly quotas, shared by every
- * worker through the usage table (usage.h).
+ * worker through the shared table (usage.h, table.h).
  *
  * Per request, with the store's read txn open (store_rd_begin):
  *
- *	limits_check(u, st, key.user, key.rate, key.quota, now_ns, &v);
+ *	limits_check(u, st, key.user, key.rate, key.quota, wall, mono, &v);
  *	if (!v.ok) -> answer v.status with v.message (+ Retry-After)
  *	else status = handler(...);
  *	limits_done(u, st, &v, type, status);
  *	headers from v when v.has_headers;
- *	store_rd_end(st); usage_maybe_flush(u, st, now_ms);
+ *	store_rd_end(st); usage_maybe_flush(u, st, mono_ms);
  *
  * Rate: a burst of `rate` requests, then one every 1/rate s; every
  * request that reaches limits_check spends it, whatever its status.
  * Quota: calls with status 200 per UTC month.  limits_check reserves one
  * call; limits_done turns it into a counted call (200) or gives it back.
- * A reservation whose process died (kill -9) is reclaimed by the next
- * request that finds the quota full or no free reservation slot: at
- * once when its pid is gone, else after LIMITS_RESV_TTL seconds.
+ * Whose reservation a bit is, is written in the holder's process cell,
+ * so a request that finds the quota full (or no free bit) gives back the
+ * bits of processes that died (kill -9) or held one past
+ * LIMITS_RESV_TTL, and a holder whose bit was taken back never clears a
+ * bit another request now holds.
  */
 #ifndef IDMINT_LIMIT_H
 #define IDMINT_LIMIT_H
@@ -26,6 +28,7 @@
 
 #include "auth.h"		/* USER_MAX */
 #include "response.h"		/* enum status */
+#include "table.h"		/* struct nkey */
 
 struct store;
 struct usage;
@@ -47,9 +50,9 @@ struct limit_verdict {
 	/* for limits_done */
 	char		 user[USER_MAX + 1];
 	uint32_t	 month;
-	struct usage_quota *quota;	/* NULL: nothing to account */
-	int		 slot;		/* reservation slot, -1 if none */
-	uint64_t	 tag;		/* its owner tag */
+	struct qcell	*quota;		/* NULL: nothing to account */
+	uint64_t	 resv;		/* the reservation, as the process
+					   cell names it; 0: none */
 	int		 done;		/* limits_done ran */
 };
 
@@ -58,8 +61,13 @@ struct limit_verdict {
  * Always fills *v; returns 0, or -1 when the table or the store failed
  * (then v->status is 503 and v->message says so).
  */
+/*
+ * wall_ms (Unix time) places the call in its month; mono_ns
+ * (CLOCK_MONOTONIC) paces the rate and ages reservations, so a wall clock
+ * that steps back refuses nobody.
+ */
 int	 limits_check(struct usage *, struct store *, const char *user,
-	    uint32_t rate, uint64_t quota, uint64_t now_ns,
+	    uint32_t rate, uint64_t quota, uint64_t wall_ms, uint64_t mono_ns,
 	    struct limit_verdict *);
 /*
  * After the handler: HTTP_OK counts the call of type (usage_count)
@@ -69,5 +77,8 @@ int	 limits_check(struct usage *, struct store *, const char *user,
  */
 int	 limits_done(struct usage *, struct store *, struct limit_verdict *,
 	    const char *type, enum status);
+
+/* Give up this process's process cell (at exit; usage_close calls it). */
+void	 limits_leave(struct usage *);
 
 #endif

@@ -100,6 +100,10 @@ main(int argc, char *argv[])
 		log_err("libsodium failed to initialise");
 		return 1;
 	}
+	if (harden_process(&conf) == -1) {
+		log_err("cannot turn core dumps off: %s", strerror(errno));
+		return 1;
+	}
 	if (server_init(&srv, &conf) == -1)
 		return 1;
 	if (test_only) {

@@ -102,8 +102,27 @@ body_read(struct request *r)
 		r->err = REQ_SHORT;
 }
 
+/* The request headers idmint reads (see req_header). */
+static const char *const read_headers[] = {
+	"HTTP_X_OANOR_KEY", "HTTP_X_API_KEY", "HTTP_AUTHORIZATION",
+	"CONTENT_TYPE", NULL
+};
+
+static int
+headers_fit(struct io *io, size_t max)
+{
+	const char	*v;
+	size_t		 i;
+
+	for (i = 0; read_headers[i] != NULL; i++)
+		if ((v = io->getenv(io, read_headers[i])) != NULL &&
+		    strnlen(v, max + 1) > max)
+			return 0;
+	return 1;
+}
+
 void
-req_parse(struct request *r, struct io *io, size_t max_body)
+req_parse(struct request *r, struct io *io, size_t max_body, size_t max_query)
 {
 	const char *s;
 
@@ -115,7 +134,12 @@ req_parse(struct request *r, struct io *io, size_t max_body)
 	r->path = (s = io->getenv(io, "PATH_INFO")) != NULL ? s : "";
 	r->query = (s = io->getenv(io, "QUERY_STRING")) != NULL ? s : "";
 	r->ctype = ctype_parse(io->getenv(io, "CONTENT_TYPE"));
-	if (clen_parse(io->getenv(io, "CONTENT_LENGTH"), &r->clen) == -1) {
+	if (strnlen(r->query, max_query + 1) > max_query) {
+		r->err = REQ_LONG_QUERY;
+		r->query = "";
+	} else if (!headers_fit(io, max_query))
+		r->err = REQ_LONG_HEADER;
+	else if (clen_parse(io->getenv(io, "CONTENT_LENGTH"), &r->clen) == -1) {
 		r->err = REQ_BAD_LENGTH;
 		r->clen = 0;
 	} else if (r->clen > max_body) {
@@ -243,6 +267,7 @@ qlist_parse(struct qlist *q, const char *s, size_t len)
 		}
 		q->n++;
 	}
+	q->store.len = (size_t)(o - q->store.data);
 	return 0;
 }
 

@@ -20,6 +20,8 @@ enum req_err {
 	REQ_TOO_LARGE,	/* over max_body: 413 */
 	REQ_SHORT,	/* body shorter than announced: 400 */
 	REQ_NOMEM,	/* 503 */
+	REQ_LONG_QUERY,	/* QUERY_STRING over max_query: 414 */
+	REQ_LONG_HEADER,	/* a header idmint reads, over max_query: 414 */
 	REQ__MAX
 };
 
@@ -56,9 +58,15 @@ struct qlist {
 
 void	 req_init(struct request *);
 void	 req_free(struct request *);
-/* Read the environment and the body (capped at max_body before any
- * allocation).  Never fails hard: problems are left in req->err. */
-void	 req_parse(struct request *, struct io *, size_t max_body);
+/*
+ * Read the environment and the body (capped at max_body before any
+ * allocation), and refuse a query string or a header idmint reads that is
+ * longer than max_query: a local process that reaches the socket is not
+ * held to the web server's limits.  Never fails hard: problems are left
+ * in req->err.
+ */
+void	 req_parse(struct request *, struct io *, size_t max_body,
+	    size_t max_query);
 /* A request header by its HTTP name ("X-Api-Key"), or NULL. */
 const char *req_header(const struct request *, const char *);
 enum ctype ctype_parse(const char *);

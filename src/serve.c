@@ -7,6 +7,10 @@
  */
 #include "config.h"
 
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,6 +34,8 @@ static const struct {
 	[REQ_SHORT] =		{ HTTP_BAD_REQUEST,
 				  "Request body shorter than Content-Length" },
 	[REQ_NOMEM] =		{ HTTP_UNAVAILABLE, "Service unavailable" },
+	[REQ_LONG_QUERY] =	{ HTTP_URI_TOO_LONG, "Query string too long" },
+	[REQ_LONG_HEADER] =	{ HTTP_URI_TOO_LONG, "Request header too long" },
 };
 
 int
@@ -52,16 +58,32 @@ server_init(struct server *s, const struct conf *c)
 	return 0;
 }
 
+int
+harden_process(const struct conf *c)
+{
+	struct rlimit	 no = { 0, 0 };
+
+	if (c->core_dumps)
+		return 0;
+	if (setrlimit(RLIMIT_CORE, &no) == -1 ||
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		return -1;
+	return 0;
+}
+
 static int
 open_store(struct server *s, char *err, size_t errlen)
 {
+	struct shm_sizes sz;
+
 	if (s->store == NULL && store_open(&s->store, s->conf.db,
 	    (size_t)s->conf.map_size, err, errlen) != STORE_OK) {
 		s->store = NULL;
 		return -1;
 	}
 	if (s->usage == NULL) {
-		if (usage_open(s->conf.db, &s->usage, err, errlen) == -1) {
+		conf_sizes(&s->conf, &sz);
+		if (usage_open(s->conf.db, &sz, &s->usage, err, errlen) == -1) {
 			s->usage = NULL;
 			return -1;
 		}
@@ -190,6 +212,26 @@ ctx_snowflake_slot(struct ctx *x)
 
 /* ---- the dispatcher --------------------------------------------------- */
 
+/*
+ * Once the answer is out, nothing of a secret stays in memory that is
+ * reused: a key pair's secret in the response, a token in the body or in
+ * the header that carried it.
+ */
+static void
+forget_secrets(struct ctx *x, struct io *io)
+{
+	static const char *const headers[] = { "HTTP_X_OANOR_KEY",
+	    "HTTP_X_API_KEY", "HTTP_AUTHORIZATION", NULL };
+	size_t	 i;
+
+	buf_wipe(&x->resp->body);
+	buf_wipe(&x->resp->out);
+	buf_wipe(&x->req->body);
+	if (x->rt != NULL && x->rt->auth == AUTH_HEADER)
+		for (i = 0; headers[i] != NULL; i++)
+			io->forget(io, headers[i]);
+}
+
 static enum status
 route(struct ctx *x)
 {
@@ -251,7 +293,7 @@ serve(struct server *s, struct io *io)
 	resp_reset(x.resp);
 	buf_reset(x.data);
 
-	req_parse(x.req, io, s->conf.max_body);
+	req_parse(x.req, io, s->conf.max_body, s->conf.max_query);
 	st = router_find(x.req->method, x.req->path, &x.rt, &x.fam);
 	if (st == HTTP_NOT_FOUND)
 		ctx_error(&x, st, "Not found");
@@ -268,9 +310,11 @@ serve(struct server *s, struct io *io)
 		store_rd_end(s->store);
 	if (resp_send(x.resp, io, x.req->method != M_HEAD) == -1)
 		log_info("client went away before the response was sent");
+	forget_secrets(&x, io);
 	/* After the answer is out, so no client waits for a flush. */
 	if (s->usage != NULL && s->conf.count_usage &&
-	    usage_maybe_flush(s->usage, s->store, x.now_ms) == -1)
+	    usage_maybe_flush(s->usage, s->store,
+	    clock_mono_ns() / NS_PER_MS) == -1)
 		log_err("usage flush: %s", usage_error(s->usage));
 	buf_free(&x.errbuf);
 }

@@ -46,6 +46,12 @@ struct ctx {
 };
 
 int	 server_init(struct server *, const struct conf *);
+/*
+ * Unless the configuration asks for core dumps: no core file, and not
+ * dumpable (no ptrace by the same user, /proc/PID/mem closed), since a
+ * worker's memory holds tokens and key pairs in flight.  -1 on failure.
+ */
+int	 harden_process(const struct conf *);
 /* Open the store and the shared table; claim a snowflake slot. */
 int	 server_open(struct server *, char *err, size_t errlen);
 void	 server_free(struct server *);

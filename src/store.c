@@ -24,6 +24,7 @@
 
 #include <sodium.h>
 
+#include "shm.h"
 #include "store_int.h"
 
 /* ---- errors: the one place LMDB codes become ours --------------------- */
@@ -204,10 +205,12 @@ open_dbs(struct store *st)
 		{ "marks", offsetof(struct store, marks) },
 		{ "workers", offsetof(struct store, workers) },
 		{ "meta", offsetof(struct store, meta) },
+		{ "gens", offsetof(struct store, gens) },
 	};
 	MDB_txn		*txn;
 	MDB_val		 k = { 6, (void *)"format" }, v;
 	unsigned char	 fmt[4];
+	uint64_t	 was = STORE_FORMAT;
 	size_t		 i;
 	int		 rc;
 
@@ -220,17 +223,23 @@ open_dbs(struct store *st)
 			return store_commit(st, txn, rc, "opening the store");
 	}
 	rc = mdb_get(txn, st->meta, &k, &v);
-	if (rc == MDB_NOTFOUND) {
+	if (rc == 0 && (v.mv_size != 4 || get_le(v.mv_data, 4) == 0 ||
+	    get_le(v.mv_data, 4) > STORE_FORMAT)) {
+		snprintf(st->err, sizeof(st->err), "the store in %s has format "
+		    "%llu; this idmint reads formats 1 to %d", st->path,
+		    v.mv_size == 4 ? (unsigned long long)get_le(v.mv_data, 4) :
+		    0ULL, STORE_FORMAT);
+		mdb_txn_abort(txn);
+		return STORE_CORRUPT;
+	}
+	/* An older format is brought up to date, in this transaction. */
+	if (rc == 0 && (was = get_le(v.mv_data, 4)) == 1)
+		rc = store_marks_upgrade(st, txn);
+	if ((rc == 0 && was != STORE_FORMAT) || rc == MDB_NOTFOUND) {
 		put_le(fmt, STORE_FORMAT, 4);
 		v.mv_size = 4;
 		v.mv_data = fmt;
 		rc = mdb_put(txn, st->meta, &k, &v, 0);
-	} else if (rc == 0 && (v.mv_size != 4 ||
-	    get_le(v.mv_data, 4) > STORE_FORMAT)) {
-		mdb_txn_abort(txn);
-		snprintf(st->err, sizeof(st->err), "the store in %s has a "
-		    "format newer than this idmint understands", st->path);
-		return STORE_CORRUPT;
 	}
 	return store_commit(st, txn, rc, "opening the store");
 }
@@ -252,6 +261,21 @@ make_dir(const char *dir, char *err, size_t errlen)
 	return STORE_OK;
 }
 
+static enum store_rc
+trust_files(struct store *st, const char *dir)
+{
+	static const char *const files[] = { "data.mdb", "lock.mdb" };
+	char	 p[4096];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
+		if (shm_trust(p, 0, st->err, sizeof(st->err)) == -1)
+			return STORE_ERROR;
+	}
+	return STORE_OK;
+}
+
 enum store_rc
 store_open(struct store **out, const char *dir, size_t mapsize,
     char *err, size_t errlen)
@@ -267,6 +291,9 @@ store_open(struct store **out, const char *dir, size_t mapsize,
 	}
 	if ((r = make_dir(dir, err, errlen)) != STORE_OK)
 		return r;
+	/* Whoever can write the store can plant keys or reset counts. */
+	if (shm_trust(dir, 1, err, errlen) == -1)
+		return STORE_ERROR;
 	if ((st = calloc(1, sizeof(*st))) == NULL ||
 	    (st->path = strdup(dir)) == NULL) {
 		free(st);
@@ -279,7 +306,7 @@ store_open(struct store **out, const char *dir, size_t mapsize,
 		snprintf(err, errlen, "%s: %s", dir, mdb_strerror(rc));
 		return STORE_ERROR;
 	}
-	if ((rc = mdb_env_set_maxdbs(st->env, 8)) != 0 ||
+	if ((rc = mdb_env_set_maxdbs(st->env, 16)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(st->env, 1024)) != 0 ||
 	    (rc = mdb_env_set_mapsize(st->env,
 	    mapsize ? mapsize : STORE_MAPSIZE_DEFAULT)) != 0 ||
@@ -287,6 +314,8 @@ store_open(struct store **out, const char *dir, size_t mapsize,
 		r = store_fail(st, rc, "opening the store");
 		goto fail;
 	}
+	if ((r = trust_files(st, dir)) != STORE_OK)
+		goto fail;
 	/* Reader slots of processes killed mid-read would stay taken. */
 	mdb_reader_check(st->env, &dead);
 	if ((r = open_dbs(st)) != STORE_OK)

@@ -140,15 +140,45 @@ struct usage_cell {
 	uint64_t counter;		/* monotonic count of calls in that cell */
 };
 
+/* What one flush of a shared table (its generation) moves to the store. */
+struct usage_batch {
+	uint64_t		 generation;
+	/* Counters: for each, read the durable mark of (generation, slot),
+	 * 0 if none; add counter - mark to the count of (user, month,
+	 * type); store mark = counter. */
+	const struct usage_cell	*cells;
+	size_t			 ncells;
+	/* Calls of the overflow ring, added as they are (counter = calls):
+	 * with ring_batch not 0, that batch number is stored as the
+	 * generation's ring mark in the same transaction; with 0 they are
+	 * a one-off commit that nothing repeats. */
+	const struct usage_cell	*adds;
+	size_t			 nadds;
+	uint64_t		 ring_batch;
+};
+
 /*
- * In ONE LMDB write transaction: for each cell, read the durable mark
- * stored for (generation, slot) (0 if none, or if stored under another
- * generation), add counter - mark to the durable count of
- * (user, month, type), and store mark = counter.  Commit.  Repeating the
- * same call adds nothing; a crash at any point loses nothing.
+ * The whole batch in ONE durable LMDB write transaction.  Repeating the
+ * same batch adds nothing (marks are per generation and slot, so two
+ * tables flushing the same slot never add each other's calls); a crash at
+ * any point loses nothing.  A generation retired by store_usage_prune is
+ * refused (STORE_INVALID): its table was left unflushed for a month.
  */
-enum store_rc	 store_usage_apply(struct store *, uint64_t generation,
-		    const struct usage_cell *, size_t n);
+enum store_rc	 store_usage_apply(struct store *, const struct usage_batch *);
+/* How many marks the store keeps for generation (for `idmint -t` and
+ * `idmintctl stats`: the store must not grow with the calls). */
+enum store_rc	 store_usage_marks(struct store *, uint64_t generation,
+		    size_t *n);
+/* The last ring batch stored for generation (0 if none). */
+enum store_rc	 store_usage_ring(struct store *, uint64_t generation,
+		    uint64_t *batch);
+/*
+ * Retire the generations, other than keep, that no flush has touched
+ * since `before` (Unix seconds): their marks are deleted, so the store
+ * does not grow with every table ever made.  *n says how many.
+ */
+enum store_rc	 store_usage_prune(struct store *, uint64_t keep,
+		    int64_t before, size_t *n);
 
 /* Durable count of (user, month) over all types, in the current read txn. */
 enum store_rc	 store_usage_month(struct store *, const char *user,

@@ -6,12 +6,11 @@
  *   keys     username -> record (version byte first, see store_keys.c)
  *   tokens   BLAKE2b-256(token) -> username
  *   usage    username NUL month(u32 big-endian) type -> u64 count
- *   marks    slot(u32 BE) -> generation u64, mark u64 (the last counter
- *            flushed for that shared-memory slot; a mark stored under
- *            another generation counts as 0, which is how a generation
- *            change resets every mark without a sweep)
+ *   marks    generation(u64 BE) slot(u32 BE) -> mark u64 (the last
+ *            counter flushed for that cell of that shared table)
+ *   gens     generation(u64 BE) -> last flush, ring batch, retired
  *   workers  slot(u32 BE) -> pid u64, start time u64 (snowflake leases)
- *   meta     "format" -> u32 store format
+ *   meta     "format" -> u32 store format (2; 1 kept marks per slot)
  * Big-endian numbers in keys make LMDB's byte order the numeric order.
  */
 #ifndef IDMINT_STORE_INT_H
@@ -21,11 +20,11 @@
 
 #include "store.h"
 
-#define STORE_FORMAT	1
+#define STORE_FORMAT	2
 
 struct store {
 	MDB_env		*env;
-	MDB_dbi		 keys, tokens, usage, marks, workers, meta;
+	MDB_dbi		 keys, tokens, usage, marks, workers, meta, gens;
 	MDB_txn		*rtxn;		/* the one reused read txn */
 	int		 rd_active;
 	char		*path;
@@ -88,6 +87,8 @@ void		 store_rd_leave(struct store *, int own);
 /* The lowercased name, or STORE_INVALID with the reason in st->err. */
 enum store_rc	 store_norm(struct store *, const char *user,
 		    char u[USER_MAX + 1]);
+/* store_usage.c: format 1's marks, rewritten in the opening txn. */
+int		 store_marks_upgrade(struct store *, MDB_txn *);
 /* store_keys.c: the dummy record, made once at open. */
 void		 store_keys_init(struct store *);
 

@@ -14,49 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proc.h"
 #include "store_int.h"
 
 #define SLOT_BITS_MAX	16
 #define NO_SLOT		(~0u)
-
-/* Field 22 of /proc/PID/stat: start time in clock ticks since boot. */
-static int
-proc_starttime(pid_t pid, uint64_t *out)
-{
-	char	 path[64], buf[1024], *p;
-	FILE	*f;
-	size_t	 n;
-	int	 field;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((f = fopen(path, "re")) == NULL)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* The command name (field 2) may hold spaces and parentheses. */
-	if ((p = strrchr(buf, ')')) == NULL)
-		return -1;
-	for (field = 2; field < 22 && p != NULL; field++)
-		p = strchr(p + 1, ' ');
-	if (p == NULL)
-		return -1;
-	*out = strtoull(p + 1, NULL, 10);
-	return 0;
-}
-
-static int
-holder_alive(pid_t pid, uint64_t start)
-{
-	uint64_t	 now;
-
-	if (pid <= 0 || (kill(pid, 0) == -1 && errno == ESRCH))
-		return 0;
-	/* Same pid, other process: the pid was reused. */
-	if (start != 0 && proc_starttime(pid, &now) == 0 && now != start)
-		return 0;
-	return 1;
-}
 
 /* The slot to take in txn, or NO_SLOT; *rc for a store error. */
 static unsigned
@@ -85,7 +47,7 @@ pick_slot(struct store *st, MDB_txn *txn, unsigned nslots, pid_t pid,
 		}
 		if (hpid == (uint64_t)pid && hstart == start)
 			return i;	/* ours already */
-		if (pick == NO_SLOT && !holder_alive((pid_t)hpid, hstart))
+		if (pick == NO_SLOT && !proc_alive((pid_t)hpid, hstart))
 			pick = i;
 	}
 	return pick;

@@ -66,7 +66,7 @@ fx_usage(void)
 	struct usage	*u;
 	char		 err[256];
 
-	cr_assert_eq(usage_open(fx_dir, &u, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(usage_open(fx_dir, NULL, &u, err, sizeof(err)), 0, "%s", err);
 	return u;
 }
 
@@ -96,6 +96,20 @@ fx_cell(const char *user, uint32_t month, const char *type, uint32_t slot,
 	c.slot = slot;
 	c.counter = counter;
 	return c;
+}
+
+/* store_usage_apply of counters of one generation, as a flush does. */
+static inline enum store_rc
+fx_apply(struct store *st, uint64_t gen, const struct usage_cell *c,
+    size_t n)
+{
+	struct usage_batch b;
+
+	memset(&b, 0, sizeof(b));
+	b.generation = gen;
+	b.cells = c;
+	b.ncells = n;
+	return store_usage_apply(st, &b);
 }
 
 /* ---- one request through serve() -------------------------------------- */

@@ -5,7 +5,12 @@
  */
 #include "config.h"
 
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 #include <json-c/json.h>
@@ -278,6 +283,39 @@ Test(handlers, idgen_rate_limit)
 	cr_assert_eq(counted("fred"), (uint64_t)(4 - refused));
 }
 
+/* A query string or a header idmint reads, past max_query: 414 in the
+ * route's shape, before anything reads it. */
+Test(handlers, long_query_and_header_are_414)
+{
+	static char	 q[70016], k[70016];
+	const char	*env[] = { "REQUEST_METHOD=POST", "PATH_INFO=/", q,
+	    "CONTENT_LENGTH=2", "CONTENT_TYPE=application/json", NULL };
+	const char	*env2[] = { "REQUEST_METHOD=GET", "PATH_INFO=/v1/meta",
+	    k, NULL };
+	struct answer	 a;
+	json_object	*o;
+
+	snprintf(q, sizeof(q), "QUERY_STRING=");
+	memset(q + 13, 'x', 70000);
+	run_request(&srv, env, "{}", 2, &a);
+	cr_assert_eq(a.status, 414);
+	cr_assert_str_eq(a.body, "{\"error\":\"Query string too long\"}");
+	answer_free(&a);
+	snprintf(k, sizeof(k), "HTTP_X_API_KEY=");
+	memset(k + 15, 'k', 70000);
+	run_request(&srv, env2, NULL, 0, &a);
+	cr_assert_eq(a.status, 414);
+	o = json_tokener_parse(a.body);
+	cr_assert_str_eq(jstr(o, "message"), "Request header too long");
+	json_object_put(o);
+	answer_free(&a);
+	/* Exactly max_query passes. */
+	q[13 + 65536] = '\0';
+	run_request(&srv, env, "{}", 2, &a);
+	cr_assert_eq(a.status, 401, "%d", a.status);
+	answer_free(&a);
+}
+
 /* ---- /v1 -------------------------------------------------------------- */
 
 Test(handlers, v1_encode_decode)
@@ -370,7 +408,12 @@ Test(handlers, v1_meta_from_the_tables)
 	o = get("/v1/meta", "", tok, &a);
 	cr_assert_eq(a.status, 200, "%s", a.body);
 	d = jdata(o);
-	e = json_object_object_get(d, "endpoints");
+	/* A count, as the hosted API sends it; the paths in a list. */
+	cr_assert_eq(json_object_get_int(json_object_object_get(d,
+	    "endpoints")), 5);
+	cr_assert(json_object_is_type(json_object_object_get(d, "endpoints"),
+	    json_type_int));
+	e = json_object_object_get(d, "paths");
 	for (i = 0; i < RT__MAX; i++)
 		if (routes[i].family == FAM_V1)
 			cr_assert_str_eq(json_object_get_string(
@@ -388,4 +431,101 @@ Test(handlers, v1_meta_from_the_tables)
 	    "min_length")), 1000);
 	json_object_put(o);
 	answer_free(&a);
+}
+
+/* ---- hardening -------------------------------------------------------- */
+
+static uint64_t	 wall_now;
+static uint64_t fake_wall(void) { return wall_now; }
+
+/*
+ * Rate limits run on the monotonic clock: a wall clock stepped back
+ * (date -s, a VM restored from a snapshot) refuses nobody.  On the wall
+ * clock, a step back of D seconds refused every limited key for D.
+ */
+Test(handlers, wall_clock_step_back_refuses_nobody)
+{
+	struct answer	 a;
+	json_object	*o;
+	int		 i;
+
+	wall_now = now_ms();
+	clock_set(fake_wall);
+	/* fred's plan: a burst of 2, then one every half second. */
+	for (i = 0; i < 3; i++) {
+		o = post_json("{\"username\":\"fred\",\"token\":\"%s\","
+		    "\"type\":\"license\"}", ftok, &a);
+		cr_assert_eq(a.status, i < 2 ? 200 : 429, "%d: %s", i, a.body);
+		json_object_put(o);
+		answer_free(&a);
+	}
+	wall_now -= 1000 * 1000;		/* a thousand seconds back */
+	usleep(600 * 1000);
+	o = post_json("{\"username\":\"fred\",\"token\":\"%s\","
+	    "\"type\":\"license\"}", ftok, &a);
+	cr_assert_eq(a.status, 200, "%s", a.body);
+	json_object_put(o);
+	answer_free(&a);
+	clock_set(NULL);
+}
+
+/* Does [p, p + n) hold needle anywhere? */
+static int
+holds(const char *p, size_t n, const char *needle)
+{
+	return p != NULL && memmem(p, n, needle, strlen(needle)) != NULL;
+}
+
+/*
+ * Once the answer is out, the buffers reused from request to request hold
+ * neither the key pair's secret nor the token.
+ */
+Test(handlers, secrets_are_wiped_after_the_answer)
+{
+	struct answer	 a;
+	json_object	*o;
+	char		 priv[200];
+
+	o = post_json("{\"username\":\"alice\",\"token\":\"%s\","
+	    "\"type\":\"keypair\"}", tok, &a);
+	cr_assert_eq(a.status, 200, "%s", a.body);
+	snprintf(priv, sizeof(priv), "%s", jstr(o, "privateID"));
+	cr_assert_eq(strlen(priv), 128);
+	cr_assert(holds(a.raw, strlen(a.raw), priv));	/* it was sent */
+	cr_assert_not(holds(srv.resp.body.data, srv.resp.body.cap, priv));
+	cr_assert_not(holds(srv.resp.out.data, srv.resp.out.cap, priv));
+	cr_assert_not(holds(srv.resp.body.data, srv.resp.body.cap, priv + 64));
+	cr_assert_not(holds(srv.req.body.data, srv.req.body.cap, tok));
+	cr_assert_not(holds(srv.req.body.data, srv.req.body.cap, tok + 10));
+	json_object_put(o);
+	answer_free(&a);
+}
+
+/* Workers dump no core and are not dumpable, unless configured to. */
+Test(handlers, no_core_dumps_unless_asked)
+{
+	struct conf	 c;
+	struct rlimit	 rl;
+	int		 status;
+	pid_t		 pid;
+
+	conf_defaults(&c);
+	if ((pid = fork()) == 0) {
+		if (harden_process(&c) == -1 ||
+		    prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0 ||
+		    getrlimit(RLIMIT_CORE, &rl) == -1 || rl.rlim_cur != 0)
+			_exit(1);
+		_exit(0);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	c.core_dumps = 1;
+	if ((pid = fork()) == 0) {
+		if (harden_process(&c) == -1 ||
+		    prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 1)
+			_exit(1);
+		_exit(0);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }

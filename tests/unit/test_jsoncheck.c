@@ -1,9 +1,11 @@
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
+#include <json-c/json.h>
 
 #include "jsoncheck.h"
 
@@ -122,4 +124,75 @@ Test(jsoncheck, lone_surrogates)
 	for (i = 0; i < sizeof(fine) / sizeof(fine[0]); i++)
 		cr_assert(!json_lone_surrogate(fine[i], strlen(fine[i])),
 		    "flagged: %s", fine[i]);
+}
+
+/* A request body is a flat object: nested values are told apart from
+ * broken JSON, before any parser allocates for them. */
+Test(jsoncheck, flat_bodies)
+{
+	cr_assert_eq(json_check_flat("{}", 2), JSON_FLAT);
+	cr_assert_eq(json_check_flat(" {\"a\":1,\"b\":\"x\",\"c\":null} ", 26),
+	    JSON_FLAT);
+	cr_assert_eq(json_check_flat("{\"a\":[]}", 8), JSON_NESTED);
+	cr_assert_eq(json_check_flat("{\"a\":{\"b\":1}}", 13), JSON_NESTED);
+	cr_assert_eq(json_check_flat("[1]", 3), JSON_BAD);
+	cr_assert_eq(json_check_flat("{\"a\":", 5), JSON_BAD);
+	cr_assert_eq(json_check_flat("\"x\"", 3), JSON_BAD);
+	cr_assert_eq(json_check_flat("", 0), JSON_BAD);
+}
+
+/* Strings and integers read as json-c reads them, for every case here. */
+Test(jsoncheck, values_as_json_c_reads_them)
+{
+	static const char *const lits[] = {
+		"\"plain\"", "\"\"", "\"tab\\tnl\\ncr\\rq\\\"bs\\\\sl\\/\"",
+		"\"\\b\\f\"", "\"\\u00e9\\u20ac\"", "\"\\ud83d\\ude00\"",
+		"\"caf\xc3\xa9\"", "\"a\\u0000b\"", "\"\\u0041\\u0042\"",
+	};
+	static const char *const ints[] = {
+		"0", "-0", "5", "-5", "9223372036854775807",
+		"9223372036854775808", "99999999999999999999",
+		"-9223372036854775808", "-99999999999999999999",
+	};
+	char		 out[64], body[128];
+	size_t		 i, n;
+	int64_t		 v;
+	json_object	*o, *jv;
+
+	for (i = 0; i < sizeof(lits) / sizeof(lits[0]); i++) {
+		snprintf(body, sizeof(body), "{\"a\":%s}", lits[i]);
+		cr_assert_not_null(o = json_tokener_parse(body), "%s", body);
+		jv = json_object_object_get(o, "a");
+		cr_assert_eq(json_string_decode(lits[i], strlen(lits[i]), out,
+		    &n), 0, "%s", lits[i]);
+		cr_assert_eq(n, (size_t)json_object_get_string_len(jv), "%s",
+		    lits[i]);
+		cr_assert_eq(memcmp(out, json_object_get_string(jv), n), 0,
+		    "%s", lits[i]);
+		json_object_put(o);
+	}
+	for (i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+		snprintf(body, sizeof(body), "{\"a\":%s}", ints[i]);
+		cr_assert_not_null(o = json_tokener_parse(body), "%s", body);
+		cr_assert(json_int(ints[i], strlen(ints[i]), &v), "%s", ints[i]);
+		cr_assert_eq(v, json_object_get_int64(json_object_object_get(o,
+		    "a")), "%s", ints[i]);
+		json_object_put(o);
+	}
+	cr_assert_not(json_int("1.5", 3, &v));
+	cr_assert_not(json_int("1e2", 3, &v));
+	cr_assert_not(json_int("-", 1, &v));
+	cr_assert_eq(json_string_decode("\"\\ud800x\"", 9, out, &n), 1);
+}
+
+/* Member names are compared decoded, as json-c's keys are. */
+Test(jsoncheck, escaped_member_names)
+{
+	const char	*s = "{\"\\u0074oken\":\"t\",\"type\":\"uuid\"}", *v;
+	size_t		 n;
+
+	cr_assert(json_member(s, strlen(s), "token", &v, &n));
+	cr_assert_eq(n, 3);
+	cr_assert(json_member(s, strlen(s), "type", &v, &n));
+	cr_assert_not(json_member(s, strlen(s), "tok", &v, &n));
 }

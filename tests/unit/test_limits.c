@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "fixture.h"
 #include "limit.h"
+#include "table.h"
 
 #define NS	1000000000ULL
 #define MS	1000000ULL
@@ -66,7 +67,7 @@ request(const char *user, uint32_t rate, uint64_t quota, uint64_t now,
     int status, struct limit_verdict *v)
 {
 	cr_assert_eq(store_rd_begin(st), STORE_OK);
-	cr_assert_eq(limits_check(u, st, user, rate, quota, now, v), 0,
+	cr_assert_eq(limits_check(u, st, user, rate, quota, now / MS, now, v), 0,
 	    "%s", v->message);
 	if (v->ok)
 		cr_assert_geq(limits_done(u, st, v, "uuid", status), 0);
@@ -177,12 +178,12 @@ Test(limits, gcra_shared_across_processes)
 			char		 err[256];
 
 			close(fds[0]);
-			if (usage_open(fx_dir, &cu, err, sizeof(err)) != 0 ||
+			if (usage_open(fx_dir, NULL, &cu, err, sizeof(err)) != 0 ||
 			    store_open(&cst, fx_db, 0, err, sizeof(err)) != 0)
 				_exit(2);
 			for (j = 0; j < 5; j++) {
 				store_rd_begin(cst);
-				limits_check(cu, cst, "alice", 2, 0, t, &v);
+				limits_check(cu, cst, "alice", 2, 0, t / MS, t, &v);
 				c = v.ok ? '1' : '0';
 				limits_done(cu, cst, &v, "uuid", 200);
 				store_rd_end(cst);
@@ -222,7 +223,7 @@ Test(limits, quota_exact_under_race)
 			struct store	*cst;
 
 			close(fds[0]);
-			if (usage_open(fx_dir, &cu, err, sizeof(err)) != 0 ||
+			if (usage_open(fx_dir, NULL, &cu, err, sizeof(err)) != 0 ||
 			    store_open(&cst, fx_db, 0, err, sizeof(err)) != 0)
 				_exit(2);
 			usage_set_flush_ms(cu, 0);
@@ -230,7 +231,7 @@ Test(limits, quota_exact_under_race)
 			for (round = 0; round < 20; round++) {
 				snprintf(user, sizeof(user), "racer%d", k);
 				store_rd_begin(cst);
-				if (limits_check(cu, cst, user, 0, 5, t,
+				if (limits_check(cu, cst, user, 0, 5, t / MS, t,
 				    &v) != 0)
 					_exit(4);
 				c = v.ok ? (char)('A' + k) : '-';
@@ -332,7 +333,7 @@ Test(limits, quota_starts_from_the_store)
 	usage_close(u);
 	snprintf(path, sizeof(path), "%s/%s", fx_dir, USAGE_FILE);
 	cr_assert_eq(unlink(path), 0);
-	cr_assert_eq(usage_open(fx_dir, &u, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(usage_open(fx_dir, NULL, &u, err, sizeof(err)), 0, "%s", err);
 	cr_assert(request("alice", 0, 4, t, 200, &v));
 	cr_assert_eq(v.remaining, 0);
 	cr_assert(!request("alice", 0, 4, t, 200, &v));
@@ -358,11 +359,11 @@ Test(limits, leaked_reservation_of_a_dead_process_is_reaped)
 		struct store	*cst;
 		char		 err[256];
 
-		if (usage_open(fx_dir, &cu, err, sizeof(err)) != 0 ||
+		if (usage_open(fx_dir, NULL, &cu, err, sizeof(err)) != 0 ||
 		    store_open(&cst, fx_db, 0, err, sizeof(err)) != 0)
 			_exit(2);
 		store_rd_begin(cst);
-		if (limits_check(cu, cst, "alice", 0, 1, t, &cv) != 0 ||
+		if (limits_check(cu, cst, "alice", 0, 1, t / MS, t, &cv) != 0 ||
 		    !cv.ok)
 			_exit(3);
 		kill(getpid(), SIGKILL);
@@ -374,22 +375,58 @@ Test(limits, leaked_reservation_of_a_dead_process_is_reaped)
 	cr_assert(!request("alice", 0, 1, t, 200, &v));
 }
 
-/* One held by a live process expires after LIMITS_RESV_TTL seconds. */
+/*
+ * One held by a live process expires after LIMITS_RESV_TTL seconds; the
+ * late holder's call still counts, once, and its done does not clear the
+ * bit that the request which took its place now holds.
+ */
 Test(limits, stale_reservation_expires)
 {
-	struct limit_verdict v, held;
+	struct limit_verdict v, mine;
 	uint64_t	 t = utc(2026, 11, 10, 12, 0, 0);
+	int		 to[2], from[2], status;
+	char		 c;
+	pid_t		 pid;
 
-	cr_assert_eq(store_rd_begin(st), STORE_OK);
-	cr_assert_eq(limits_check(u, st, "alice", 0, 1, t, &held), 0);
-	cr_assert(held.ok);
-	store_rd_end(st);
+	cr_assert_eq(pipe(to), 0);
+	cr_assert_eq(pipe(from), 0);
+	if ((pid = fork()) == 0) {
+		struct limit_verdict held;
+		struct usage	*cu;
+		struct store	*cst;
+		char		 err[256];
+
+		if (usage_open(fx_dir, NULL, &cu, err, sizeof(err)) != 0 ||
+		    store_open(&cst, fx_db, 0, err, sizeof(err)) != 0)
+			_exit(2);
+		store_rd_begin(cst);
+		if (limits_check(cu, cst, "alice", 0, 1, t / MS, t, &held) ||
+		    !held.ok || write(from[1], "r", 1) != 1 ||
+		    read(to[0], &c, 1) != 1)
+			_exit(3);
+		if (limits_done(cu, cst, &held, "uuid", 200) != 0 ||
+		    limits_done(cu, cst, &held, "uuid", 200) != 0)
+			_exit(4);
+		store_rd_end(cst);
+		_exit(write(from[1], "x", 1) == 1 ? 0 : 5);
+	}
+	cr_assert_eq(read(from[0], &c, 1), 1);
 	cr_assert(!request("alice", 0, 1, t + 30 * NS, 200, &v));
-	cr_assert(request("alice", 0, 1,
-	    t + (LIMITS_RESV_TTL + 1) * NS, 200, &v));
-	/* The late holder's call still counts, once. */
-	cr_assert_eq(limits_done(u, st, &held, "uuid", 200), 0);
-	cr_assert_eq(limits_done(u, st, &held, "uuid", 200), 0);
+	/* Past the TTL: the live holder's bit is taken back. */
+	cr_assert_eq(store_rd_begin(st), STORE_OK);
+	cr_assert_eq(limits_check(u, st, "alice", 0, 1,
+	    (t + (LIMITS_RESV_TTL + 1) * NS) / MS,
+	    t + (LIMITS_RESV_TTL + 1) * NS, &mine), 0);
+	cr_assert(mine.ok, "%s", mine.message);
+	cr_assert_eq(write(to[1], "d", 1), 1);
+	cr_assert_eq(read(from[0], &c, 1), 1);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%d", status);
+	/* The late holder's done left our bit alone. */
+	cr_assert_neq(atomic_load(&mine.quota->word) & RESV_MASK, 0);
+	cr_assert_eq(limits_done(u, st, &mine, "uuid", 200), 0);
+	store_rd_end(st);
+	cr_assert_eq(atomic_load(&mine.quota->word) & RESV_MASK, 0);
 	cr_assert_eq(usage_pending(u, "alice", 202611), 2);
 }
 
@@ -397,8 +434,66 @@ Test(limits, bad_user_is_503_not_a_crash)
 {
 	struct limit_verdict v;
 
-	cr_assert_eq(limits_check(u, st, "", 1, 1, NS, &v), -1);
+	cr_assert_eq(limits_check(u, st, "", 1, 1, 1000, NS, &v), -1);
 	cr_assert_eq(v.ok, 0);
 	cr_assert_eq(v.status, 503);
 	cr_assert_eq(limits_done(u, st, &v, "uuid", 200), 0);
+}
+
+/* Reopen the shared table, made anew with small tables. */
+static void
+small_tables(void)
+{
+	struct shm_sizes sz = { 64, 64, 64, 64, 64 };
+	char		 path[PATH_MAX + 16], err[256];
+
+	usage_close(u);
+	snprintf(path, sizeof(path), "%s/%s", fx_dir, USAGE_FILE);
+	cr_assert_eq(unlink(path), 0);
+	cr_assert_eq(usage_open(fx_dir, &sz, &u, err, sizeof(err)), 0, "%s",
+	    err);
+}
+
+/*
+ * A rate cell whose GCRA state is a minute past holds nothing, so a new
+ * key takes it: the table no longer fills for good once 7/8 of its size
+ * in distinct keys have been seen (every new limited key got 503).
+ */
+Test(limits, idle_rate_cells_are_taken_again)
+{
+	struct limit_verdict v;
+	uint64_t	 t = utc(2026, 11, 10, 12, 0, 0);
+	char		 user[32];
+	int		 i;
+
+	small_tables();
+	for (i = 0; i < 64 / 8 * 7; i++) {
+		snprintf(user, sizeof(user), "k%d", i);
+		cr_assert(request(user, 5, 0, t, 200, &v), "%s", user);
+	}
+	cr_assert_eq(store_rd_begin(st), STORE_OK);
+	cr_assert_eq(limits_check(u, st, "new", 5, 0, t / MS, t, &v), -1);
+	store_rd_end(st);
+	cr_assert_eq(v.status, 503);
+	cr_assert_str_eq(v.message, "Rate table full");
+	/* A minute on, the old keys' cells are idle. */
+	cr_assert(request("new", 5, 0, t + 62 * NS, 200, &v), "%s", v.message);
+	cr_assert(request("k0", 5, 0, t + 62 * NS, 200, &v), "%s", v.message);
+}
+
+/*
+ * A process killed inside a claim counted a cell it never made live;
+ * such counts are recounted before a table is called full.
+ */
+Test(limits, a_claim_cut_short_is_recounted)
+{
+	struct limit_verdict v;
+	uint64_t	 t = utc(2026, 11, 10, 12, 0, 0);
+
+	small_tables();
+	atomic_store(&u->h->used[T_RATE], 64 / 8 * 7);
+	atomic_store(&u->h->used[T_QUOTA], 64 / 8 * 7);
+	cr_assert(request("alice", 5, 10, t, 200, &v), "%s", v.message);
+	cr_assert_eq(atomic_load(&u->h->used[T_RATE]), 1);
+	cr_assert_eq(atomic_load(&u->h->used[T_QUOTA]), 1);
 }

@@ -36,7 +36,7 @@ Test(usage, counts_per_type_and_month)
 	c[2] = fx_cell("bob", 202611, "encode-hex", 2, 1);
 	c[3] = fx_cell("bobby", 202611, "uuid", 3, 50);
 	c[4] = fx_cell("alice", 202611, "nanoid", 4, 7);
-	cr_assert_eq(store_usage_apply(st, 1, c, 5), STORE_OK);
+	cr_assert_eq(fx_apply(st, 1, c, 5), STORE_OK);
 	cr_assert_eq(store_usage_month(st, "bob", 202611, &n), STORE_OK);
 	cr_assert_eq(n, 3);
 	cr_assert_eq(store_usage_month(st, "bob", 202610, &n), STORE_OK);
@@ -80,7 +80,7 @@ Test(usage, many_users_in_summary)
 		snprintf(u, sizeof(u), "u%03d", i);
 		c[i] = fx_cell(u, 202611, "uuid", (uint32_t)i, (uint64_t)i + 1);
 	}
-	cr_assert_eq(store_usage_apply(st, 1, c, 300), STORE_OK);
+	cr_assert_eq(fx_apply(st, 1, c, 300), STORE_OK);
 	cr_assert_eq(summary_make(st, NULL, 202611, &s), STORE_OK);
 	cr_assert_eq(s.nusers, 300);
 	cr_assert_str_eq(s.users[0].name, "u299");

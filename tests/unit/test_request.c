@@ -19,7 +19,7 @@ parse(struct request *r, const char *const *env, const char *body, size_t max)
 	m.in = body;
 	m.inlen = body != NULL ? strlen(body) : 0;
 	io_mem(&io, &m);
-	req_parse(r, &io, max);
+	req_parse(r, &io, max, 65536);
 }
 
 Test(request, basic_fields)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <lmdb.h>
 #include <sodium.h>
 
 #include "fixture.h"
@@ -449,12 +450,12 @@ Test(usage, apply_is_idempotent)
 
 	c[0] = fx_cell("bob", 202611, "uuid", 0, 5);
 	c[1] = fx_cell("bob", 202611, "nanoid", 1, 3);
-	cr_assert_eq(store_usage_apply(st, 1, c, 2), STORE_OK);
+	cr_assert_eq(fx_apply(st, 1, c, 2), STORE_OK);
 	cr_assert_eq(month_total(st, "bob", 202611), 8);
-	cr_assert_eq(store_usage_apply(st, 1, c, 2), STORE_OK);
+	cr_assert_eq(fx_apply(st, 1, c, 2), STORE_OK);
 	cr_assert_eq(month_total(st, "bob", 202611), 8);
 	c[0].counter = 9;			/* 4 more calls */
-	cr_assert_eq(store_usage_apply(st, 1, c, 2), STORE_OK);
+	cr_assert_eq(fx_apply(st, 1, c, 2), STORE_OK);
 	cr_assert_eq(month_total(st, "bob", 202611), 12);
 	cr_assert_eq(month_total(st, "bob", 202610), 0);
 	cr_assert_eq(month_total(st, "bo", 202611), 0);
@@ -468,16 +469,16 @@ Test(usage, generation_change_resets_marks)
 	struct usage_cell	 c;
 
 	c = fx_cell("bob", 202611, "uuid", 7, 10);
-	cr_assert_eq(store_usage_apply(st, 1, &c, 1), STORE_OK);
+	cr_assert_eq(fx_apply(st, 1, &c, 1), STORE_OK);
 	/* The shared table was made again: counters start from zero. */
 	c.counter = 3;
-	cr_assert_eq(store_usage_apply(st, 2, &c, 1), STORE_OK);
+	cr_assert_eq(fx_apply(st, 2, &c, 1), STORE_OK);
 	cr_assert_eq(month_total(st, "bob", 202611), 13);
-	cr_assert_eq(store_usage_apply(st, 2, &c, 1), STORE_OK);
+	cr_assert_eq(fx_apply(st, 2, &c, 1), STORE_OK);
 	cr_assert_eq(month_total(st, "bob", 202611), 13);
 	/* A slot reused by another user under the new generation. */
 	c = fx_cell("alice", 202611, "uuid", 7, 5);
-	cr_assert_eq(store_usage_apply(st, 2, &c, 1), STORE_OK);
+	cr_assert_eq(fx_apply(st, 2, &c, 1), STORE_OK);
 	cr_assert_eq(month_total(st, "alice", 202611), 2);
 	done(st);
 }
@@ -567,7 +568,7 @@ Test(store, map_full_is_an_error)
 	c = fx_cell("user0", 202611, "uuid", 0, 1);
 	for (i = 0; i < 1000; i++) {
 		c.slot = (uint32_t)i;
-		if (store_usage_apply(st, 1, &c, 1) != STORE_OK)
+		if (fx_apply(st, 1, &c, 1) != STORE_OK)
 			break;
 	}
 	cr_assert_lt(i, 1000);
@@ -622,10 +623,10 @@ Test(usage, concurrent_processes_count_exactly)
 			c = fx_cell("bob", 202611, "uuid", (uint32_t)i, 0);
 			for (j = 1; j <= 50; j++) {
 				c.counter = (uint64_t)j;
-				if (store_usage_apply(st, 1, &c, 1) != STORE_OK)
+				if (fx_apply(st, 1, &c, 1) != STORE_OK)
 					_exit(1);
 				/* and again: adds nothing */
-				if (store_usage_apply(st, 1, &c, 1) != STORE_OK)
+				if (fx_apply(st, 1, &c, 1) != STORE_OK)
 					_exit(1);
 			}
 			store_close(st);
@@ -639,5 +640,80 @@ Test(usage, concurrent_processes_count_exactly)
 	}
 	st = open_store(0);
 	cr_assert_eq(month_total(st, "bob", 202611), 200);
+	done(st);
+}
+
+/*
+ * Two shared tables alive at once flush the same slot in turn: each
+ * generation's mark is its own, so neither adds the other's calls again.
+ * (Marks kept per slot alone added each whole counter on every turn.)
+ */
+Test(usage, two_generations_on_one_slot)
+{
+	struct store		*st = fresh();
+	struct usage_cell	 a, b;
+
+	a = fx_cell("bob", 202611, "uuid", 5, 10);
+	b = fx_cell("bob", 202611, "uuid", 5, 3);
+	cr_assert_eq(fx_apply(st, 1, &a, 1), STORE_OK);
+	cr_assert_eq(fx_apply(st, 2, &b, 1), STORE_OK);
+	cr_assert_eq(month_total(st, "bob", 202611), 13);
+	a.counter = 12;
+	cr_assert_eq(fx_apply(st, 1, &a, 1), STORE_OK);
+	cr_assert_eq(month_total(st, "bob", 202611), 15);
+	b.counter = 4;
+	cr_assert_eq(fx_apply(st, 2, &b, 1), STORE_OK);
+	cr_assert_eq(fx_apply(st, 1, &a, 1), STORE_OK);
+	cr_assert_eq(month_total(st, "bob", 202611), 16);
+	done(st);
+}
+
+/* A store of format 1 (marks per slot) is read, and brought up to date:
+ * its marks keep counting as they did. */
+Test(store, format_1_is_upgraded)
+{
+	struct store		*st;
+	struct usage_cell	 c;
+	MDB_env			*env;
+	MDB_txn			*txn;
+	MDB_dbi			 meta, marks;
+	unsigned char		 kb[4] = { 0, 0, 0, 3 }, vb[16], fmt[4] = { 1 };
+	MDB_val			 k, v;
+	int			 i;
+
+	mktemp_dir();
+	cr_assert_eq(mkdir(dbdir, 0700), 0);
+	cr_assert_eq(mdb_env_create(&env), 0);
+	cr_assert_eq(mdb_env_set_maxdbs(env, 8), 0);
+	cr_assert_eq(mdb_env_open(env, dbdir, 0, 0600), 0);
+	cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	cr_assert_eq(mdb_dbi_open(txn, "meta", MDB_CREATE, &meta), 0);
+	cr_assert_eq(mdb_dbi_open(txn, "marks", MDB_CREATE, &marks), 0);
+	k.mv_size = 6;
+	k.mv_data = (void *)(uintptr_t)"format";
+	v.mv_size = 4;
+	v.mv_data = fmt;
+	cr_assert_eq(mdb_put(txn, meta, &k, &v, 0), 0);
+	for (i = 0; i < 8; i++) {
+		vb[i] = (unsigned char)(i == 0 ? 7 : 0);	/* generation 7 */
+		vb[8 + i] = (unsigned char)(i == 0 ? 10 : 0);	/* mark 10 */
+	}
+	k.mv_size = 4;
+	k.mv_data = kb;
+	v.mv_size = 16;
+	v.mv_data = vb;
+	cr_assert_eq(mdb_put(txn, marks, &k, &v, 0), 0);
+	cr_assert_eq(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+
+	st = open_store(0);
+	c = fx_cell("bob", 202611, "uuid", 3, 12);
+	cr_assert_eq(fx_apply(st, 7, &c, 1), STORE_OK);
+	cr_assert_eq(month_total(st, "bob", 202611), 2);
+	store_close(st);
+	/* Opened again: nothing more to upgrade, nothing counted twice. */
+	st = open_store(0);
+	cr_assert_eq(fx_apply(st, 7, &c, 1), STORE_OK);
+	cr_assert_eq(month_total(st, "bob", 202611), 2);
 	done(st);
 }
