@@ -107,6 +107,10 @@ struct generator {
  */
 enum status	 gen_args(const struct generator *, const struct params *,
 		    struct gen_args *, struct gen_result *);
+/* One option row on its own: *num for GOPT_INT and GOPT_CHOICE, *text
+ * for GOPT_TEXT; the same messages as gen_args. */
+enum status	 gen_opt(const struct gopt *, const struct params *,
+		    int64_t *num, struct field *text, struct gen_result *);
 
 void	 gen_result_init(struct gen_result *);
 /* Empty a result for the next request, keeping its memory. */

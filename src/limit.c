@@ -165,9 +165,14 @@ self(void)
 	return self_pid;
 }
 
+/*
+ * A batch of n takes one slot (one call) and charges its other n - 1
+ * calls to `used` in the same CAS; limits_done gives them back if the
+ * answer is not a 200.
+ */
 static void
-quota_reserve(struct usage_quota *q, uint64_t quota, uint64_t now,
-    struct limit_verdict *v)
+quota_reserve(struct usage_quota *q, uint64_t quota, uint64_t n,
+    uint64_t now, struct limit_verdict *v)
 {
 	uint64_t	 now_s = now / NS, tag, w, uses, left;
 	int		 i = -1, reaped = 0;
@@ -185,20 +190,22 @@ quota_reserve(struct usage_quota *q, uint64_t quota, uint64_t now,
 		}
 		w = atomic_load(&q->word);
 		uses = q->base + (w >> USAGE_RESV_SLOTS) + held(w);
-		if (uses >= quota) {
+		if (uses >= quota || n > quota - uses) {
 			if (held(w) > 0 && !reaped++ && reap(q, now_s) > 0)
 				continue;
 			atomic_store(&q->owner[i], 0);
 			quota_refuse(v, quota, now, "Monthly quota exceeded");
+			/* A smaller batch may still pass: say what is left. */
+			v->remaining = uses < quota ? quota - uses : 0;
 			return;
 		}
 		if (atomic_compare_exchange_weak(&q->word, &w,
-		    w | UINT64_C(1) << i))
+		    (w | UINT64_C(1) << i) + (n - 1) * USED_ONE))
 			break;
 	}
 	v->slot = i;
 	v->tag = tag;
-	left = quota - uses - 1;
+	left = quota - uses - n;
 	/* Report whichever limit is nearer. */
 	if (!v->has_headers || left < v->remaining) {
 		v->has_headers = 1;
@@ -226,6 +233,14 @@ int
 limits_check(struct usage *u, struct store *st, const char *user,
     uint32_t rate, uint64_t quota, uint64_t now_ns, struct limit_verdict *v)
 {
+	return limits_check_n(u, st, user, rate, quota, 1, now_ns, v);
+}
+
+int
+limits_check_n(struct usage *u, struct store *st, const char *user,
+    uint32_t rate, uint64_t quota, uint64_t n, uint64_t now_ns,
+    struct limit_verdict *v)
+{
 	struct usage_rate *r;
 	size_t		 ul = strnlen(user, USER_MAX + 1);
 	int		 rc;
@@ -234,6 +249,7 @@ limits_check(struct usage *u, struct store *st, const char *user,
 	v->ok = 1;
 	v->status = HTTP_OK;
 	v->slot = -1;
+	v->n = n > 0 ? n : 1;
 	if (ul == 0 || ul > USER_MAX)
 		return unavailable(v, "Bad user name");
 	memcpy(v->user, user, ul);
@@ -254,7 +270,7 @@ limits_check(struct usage *u, struct store *st, const char *user,
 			    "Usage store unavailable");
 	}
 	if (quota > 0)
-		quota_reserve(v->quota, quota, now_ns, v);
+		quota_reserve(v->quota, quota, v->n, now_ns, v);
 	return 0;
 }
 
@@ -263,25 +279,29 @@ limits_done(struct usage *u, struct store *st, struct limit_verdict *v,
     const char *type, enum status status)
 {
 	struct usage_quota *q = v->quota;
-	uint64_t	 w, bit;
+	uint64_t	 w, bit, nw;
 	int		 rc = 0;
 
 	if (!v->ok || v->done)
 		return 0;
 	v->done = 1;
 	bit = v->slot >= 0 ? UINT64_C(1) << v->slot : 0;
-	if (status == HTTP_OK) {
+	if (status == HTTP_OK)
 		/* Count first: a crash between the two leaves a reservation
 		 * that is reaped, i.e. a call counted but not charged. */
-		rc = usage_count(u, st, v->user, v->month, type);
-		if (q != NULL) {
-			w = atomic_load(&q->word);
-			while (!atomic_compare_exchange_weak(&q->word, &w,
-			    (w & ~bit) + USED_ONE))
-				;
-		}
-	} else if (q != NULL && bit != 0)
-		atomic_fetch_and(&q->word, ~bit);
+		rc = usage_count_n(u, st, v->user, v->month, type, v->n);
+	if (q != NULL && (status == HTTP_OK || bit != 0)) {
+		/* A 200 turns the slot into one used call (all n without a
+		 * slot); else the slot and the batch's charge go back. */
+		w = atomic_load(&q->word);
+		do {
+			nw = w & ~bit;
+			if (status != HTTP_OK)
+				nw -= (v->n - 1) * USED_ONE;
+			else
+				nw += bit != 0 ? USED_ONE : v->n * USED_ONE;
+		} while (!atomic_compare_exchange_weak(&q->word, &w, nw));
+	}
 	if (q != NULL && bit != 0)
 		atomic_compare_exchange_strong(&q->owner[v->slot], &v->tag, 0);
 	return rc;

@@ -48,6 +48,7 @@ struct limit_verdict {
 	char		 user[USER_MAX + 1];
 	uint32_t	 month;
 	struct usage_quota *quota;	/* NULL: nothing to account */
+	uint64_t	 n;		/* calls asked for (a batch's size) */
 	int		 slot;		/* reservation slot, -1 if none */
 	uint64_t	 tag;		/* its owner tag */
 	int		 done;		/* limits_done ran */
@@ -62,8 +63,19 @@ int	 limits_check(struct usage *, struct store *, const char *user,
 	    uint32_t rate, uint64_t quota, uint64_t now_ns,
 	    struct limit_verdict *);
 /*
- * After the handler: HTTP_OK counts the call of type (usage_count)
- * and spends the reservation, anything else gives it back.  A no-op when
+ * The same for a request of n calls (a batch): one unit of rate, and n
+ * calls of quota reserved at once, or none (429 when fewer are left).
+ * The reservation holds one slot; its other n - 1 calls are charged to
+ * `used` at once and given back if the answer is not a 200, so a holder
+ * that dies mid-batch leaves them charged (never more than the quota).
+ */
+int	 limits_check_n(struct usage *, struct store *, const char *user,
+	    uint32_t rate, uint64_t quota, uint64_t n, uint64_t now_ns,
+	    struct limit_verdict *);
+/*
+ * After the handler: HTTP_OK counts the v->n calls of type
+ * (usage_count_n) and spends the reservation, anything else gives it
+ * back.  A no-op when
  * v->ok is 0 or on a second call.  Returns usage_count's result (0, 1
  * when committed synchronously, -1 when not counted) or 0.
  */

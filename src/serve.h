@@ -39,6 +39,8 @@ struct ctx {
 	size_t		 errlen;	/* its length, when it may hold NUL */
 	struct buf	 errbuf;	/* storage for a built message */
 	const char	*count_type;	/* what a 200 counts as */
+	uint64_t	 calls;		/* how many calls a 200 counts (a
+					   batch's size; 0 is 1) */
 	int		 reading;	/* a store read txn is open */
 	int		 limited;	/* verdict holds a limits_check */
 	struct key	 key;		/* the authenticated key */

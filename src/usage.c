@@ -578,12 +578,13 @@ usage_stats(struct usage *u, struct usage_stats *s)
 /*
  * No cell to be had: commit this one call now, under a slot id past the
  * table that no one else will ever use in this generation, with counter
- * 1 (its durable mark starts at 0, so the store adds exactly 1, once).
+ * `calls` (its durable mark starts at 0, so the store adds exactly that,
+ * once).
  * Each costs a mark row in the store; the table being full is logged.
  */
 static int
 count_sync(struct usage *u, struct store *st, const char *user,
-    uint32_t month, const char *type)
+    uint32_t month, const char *type, uint64_t calls)
 {
 	struct usage_cell c;
 	uint64_t	 n;
@@ -598,14 +599,14 @@ count_sync(struct usage *u, struct store *st, const char *user,
 	memcpy(c.type, type, strlen(type));
 	c.month = month;
 	c.slot = (uint32_t)(USAGE_COUNT_CELLS + n);
-	c.counter = 1;
+	c.counter = calls;
 	if (store_usage_apply(st, u->h->generation, &c, 1) != STORE_OK) {
 		say(u, "%s", store_error(st));
 		goto lost;
 	}
 	return 1;
 lost:
-	atomic_fetch_add(&u->h->lost, 1);
+	atomic_fetch_add(&u->h->lost, calls);
 	if (st == NULL)
 		say(u, "%s: table full, a call of %s was not counted",
 		    USAGE_FILE, user);
@@ -615,6 +616,13 @@ lost:
 int
 usage_count(struct usage *u, struct store *st, const char *user,
     uint32_t month, const char *type)
+{
+	return usage_count_n(u, st, user, month, type, 1);
+}
+
+int
+usage_count_n(struct usage *u, struct store *st, const char *user,
+    uint32_t month, const char *type, uint64_t n)
 {
 	struct khdr	*k;
 	int		 full;
@@ -626,8 +634,8 @@ usage_count(struct usage *u, struct store *st, const char *user,
 	/* No cell (a full table, a failed lock): count it all the same. */
 	if ((k = cell_get(u, T_COUNT, user, month, type, NULL, NULL,
 	    &full)) == NULL)
-		return count_sync(u, st, user, month, type);
-	atomic_fetch_add_explicit(&((struct ccell *)(void *)k)->counter, 1,
+		return count_sync(u, st, user, month, type, n);
+	atomic_fetch_add_explicit(&((struct ccell *)(void *)k)->counter, n,
 	    memory_order_relaxed);
 	return 0;
 }

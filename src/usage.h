@@ -69,6 +69,9 @@ int	 usage_flush(struct usage *, struct store *);
  */
 int	 usage_count(struct usage *, struct store *, const char *user,
 	    uint32_t month, const char *type);
+/* The same for n calls at once (a batch), in one atomic add. */
+int	 usage_count_n(struct usage *, struct store *, const char *user,
+	    uint32_t month, const char *type, uint64_t n);
 /*
  * Called by workers after each request, outside any store transaction.
  * At most once every flush_ms over all processes, one of them flushes.

@@ -74,6 +74,20 @@ request(const char *user, uint32_t rate, uint64_t quota, uint64_t now,
 	return v->ok;
 }
 
+/* A request of n calls (a batch), as h_idgen makes it. */
+static int
+batch(const char *user, uint32_t rate, uint64_t quota, uint64_t n,
+    uint64_t now, int status, struct limit_verdict *v)
+{
+	cr_assert_eq(store_rd_begin(st), STORE_OK);
+	cr_assert_eq(limits_check_n(u, st, user, rate, quota, n, now, v), 0,
+	    "%s", v->message);
+	if (v->ok)
+		cr_assert_geq(limits_done(u, st, v, "uuid", status), 0);
+	store_rd_end(st);
+	return v->ok;
+}
+
 /* The calendar of clock.c, which limits read months and resets from;
  * times here are ns, the clock's calendar takes ms. */
 Test(limits, month_of_and_month_left)
@@ -401,4 +415,65 @@ Test(limits, bad_user_is_503_not_a_crash)
 	cr_assert_eq(v.ok, 0);
 	cr_assert_eq(v.status, 503);
 	cr_assert_eq(limits_done(u, st, &v, "uuid", 200), 0);
+}
+
+/* A batch reserves all its calls or none, and counts each one. */
+Test(limits, batch_reserves_all_or_none)
+{
+	struct limit_verdict v;
+	uint64_t	 t = utc(2026, 11, 10, 12, 0, 0);
+
+	cr_assert(batch("alice", 0, 10, 8, t, 200, &v));
+	cr_assert_eq(v.remaining, 2);
+	cr_assert_eq(usage_pending(u, "alice", 202611), 8);
+	/* Three do not fit: refused whole, and the headers say two are left. */
+	cr_assert(!batch("alice", 0, 10, 3, t, 200, &v));
+	cr_assert_eq(v.status, 429);
+	cr_assert_str_eq(v.message, "Monthly quota exceeded");
+	cr_assert_eq(v.remaining, 2);
+	cr_assert_eq(usage_pending(u, "alice", 202611), 8);
+	/* A failed batch gives all of its calls back. */
+	cr_assert(batch("alice", 0, 10, 2, t, 400, &v));
+	cr_assert(batch("alice", 0, 10, 2, t, 200, &v));
+	cr_assert_eq(v.remaining, 0);
+	cr_assert(!request("alice", 0, 10, t, 200, &v));
+	cr_assert_eq(usage_pending(u, "alice", 202611), 10);
+	/* More than the whole quota never passes. */
+	cr_assert(!batch("bob", 0, 10, 11, t, 200, &v));
+	cr_assert_eq(v.remaining, 10);
+	cr_assert(batch("bob", 0, 10, 10, t, 200, &v));
+}
+
+/* One request spends one unit of rate however large its batch; a key
+ * without a quota counts every call too. */
+Test(limits, batch_spends_one_unit_of_rate)
+{
+	struct limit_verdict v;
+	uint64_t	 t = utc(2026, 11, 10, 12, 0, 0);
+
+	cr_assert(batch("alice", 2, 0, 500, t, 200, &v));
+	cr_assert_eq(v.remaining, 1);
+	cr_assert(batch("alice", 2, 0, 500, t, 200, &v));
+	cr_assert(!batch("alice", 2, 0, 1, t, 200, &v));
+	cr_assert_str_eq(v.message, "Rate limit exceeded");
+	cr_assert_eq(usage_pending(u, "alice", 202611), 1000);
+}
+
+/* While a batch is held, the others see all of its calls taken. */
+Test(limits, batch_held_counts_against_others)
+{
+	struct limit_verdict v, held;
+	uint64_t	 t = utc(2026, 11, 10, 12, 0, 0);
+
+	cr_assert_eq(store_rd_begin(st), STORE_OK);
+	cr_assert_eq(limits_check_n(u, st, "alice", 0, 5, 4, t, &held), 0);
+	cr_assert(held.ok);
+	store_rd_end(st);
+	cr_assert(!batch("alice", 0, 5, 2, t, 200, &v));
+	cr_assert(request("alice", 0, 5, t, 200, &v));
+	cr_assert(!request("alice", 0, 5, t, 200, &v));
+	/* Given back: the four are free again. */
+	cr_assert_eq(limits_done(u, st, &held, "uuid", 503), 0);
+	cr_assert(batch("alice", 0, 5, 4, t, 200, &v));
+	cr_assert_eq(usage_pending(u, "alice", 202611), 5);
 }
