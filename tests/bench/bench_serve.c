@@ -60,8 +60,8 @@ setup(void)
 	snprintf(c.db, sizeof(c.db), "%s/db", dir);
 	if (token_new(tok_unl, h1) == -1 || token_new(tok_lim, h2) == -1 ||
 	    store_open(&st, c.db, 0, err, sizeof(err)) != STORE_OK ||
-	    store_key_add(st, "unl", "", NULL, h1) != STORE_OK ||
-	    store_key_add(st, "lim", "", &p, h2) != STORE_OK) {
+	    store_key_add(st, "unl", "", NULL, 0, h1) != STORE_OK ||
+	    store_key_add(st, "lim", "", &p, 0, h2) != STORE_OK) {
 		fprintf(stderr, "bench_serve: store: %s\n", err);
 		exit(1);
 	}
