@@ -133,6 +133,12 @@ extern const size_t gen_nwords;
 extern const struct generator *const generators[];
 const struct generator *gen_find(const char *name, size_t len);
 
+/* The snowflake layout: 41 bits of ms since the epoch, 10 of worker id
+ * (node_id, then the process slot), 12 of sequence. */
+#define SNOWFLAKE_TIME_BITS	41
+#define SNOWFLAKE_WORKER_BITS	10
+#define SNOWFLAKE_SEQ_BITS	12
+
 /* Process-wide state set once at start-up. */
 struct gen_setup {
 	uint64_t	 snowflake_epoch_ms;	/* default 1288834974657 */
