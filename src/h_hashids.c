@@ -248,7 +248,9 @@ h_v1_meta(struct ctx *x)
 
 	buf_addl(x->data, "{\"name\":\"idmint Hashids API\","
 	    "\"note\":\"Hashids byte-identical with hashids.js 2.3.0; salts "
-	    "and alphabets are Unicode code points; numbers of any size\","
+	    "and alphabets are Unicode code points; numbers of any size; "
+	    "Sqids byte-identical with sqids 0.3.0, numbers up to "
+	    "18446744073709551615\","
 	    "\"source\":\"idmint " PACKAGE_VERSION "\",\"endpoints\":[");
 	for (i = 0; i < RT__MAX; i++) {
 		if (routes[i].family != FAM_V1)

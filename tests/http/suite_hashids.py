@@ -23,7 +23,8 @@ URL_MAX = 8000  # about the default request-line limit of nginx, lighttpd, Apach
 STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 MESSAGE = {"encode": "Encode integers to a hashid", "encode-hex": "Encode hex to a hashid",
            "decode": "Decode a hashid", "decode-hex": "Decode a hashid to hex", "meta": "Meta"}
-ENDPOINTS = ["/v1/encode", "/v1/encode-hex", "/v1/decode", "/v1/decode-hex", "/v1/meta"]
+ENDPOINTS = ["/v1/encode", "/v1/encode-hex", "/v1/decode", "/v1/decode-hex", "/v1/meta",
+             "/v1/sqids/encode", "/v1/sqids/decode", "/v1/snowflake/parse", "/v1/snowflake/info"]
 UNAUTH = "Missing or invalid x-oanor-key header"
 E_NUMBERS = "numbers must be comma-separated whole numbers of at least 0"
 E_HEX = "hex must be hexadecimal digits (0-9, a-f, A-F)"

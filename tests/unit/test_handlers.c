@@ -507,7 +507,7 @@ Test(handlers, v1_meta_from_the_tables)
 			cr_assert_str_eq(json_object_get_string(
 			    json_object_array_get_idx(e, n++)), routes[i].path);
 	cr_assert_eq(json_object_array_length(e), n);
-	cr_assert_eq(n, 5);
+	cr_assert_eq(n, 9);
 	l = json_object_object_get(d, "limits");
 	cr_assert_eq(json_object_get_int(json_object_object_get(l, "numbers")),
 	    100);
