@@ -310,7 +310,20 @@ def cross_check(sender, check):
           "%(decode)d decodes agree with the reference" % counts)
 
 
+def blocklist_is_the_packages(check):
+    """data/sqids-blocklist.txt, compiled in, is the package's default list."""
+    p = subprocess.run(["node", "-e", "console.log(JSON.stringify("
+                        "[...require(process.argv[1]).defaultOptions.blocklist]))", npm_sqids()],
+                       capture_output=True, timeout=60)
+    with open(os.path.join(HERE, "..", "..", "data", "sqids-blocklist.txt")) as f:
+        ours = f.read().split()
+    check(p.returncode == 0 and json.loads(p.stdout) == ours,
+          "sqids: data/sqids-blocklist.txt is sqids %s's default blocklist (%d words)"
+          % (SQIDS_VERSION, len(ours)))
+
+
 def scenarios(stack, fronts, check):
+    blocklist_is_the_packages(check)
     conns = {fr: KeepAlive(base) for fr, base in fronts.items()}
     sender = Sender({fr: c.send for fr, c in conns.items()})
     for i, fr in enumerate(sender.fronts):
