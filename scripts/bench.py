@@ -52,8 +52,17 @@ def in_process():
     section("in process: whole requests through serve(), no FastCGI hop (bench_serve)")
     subprocess.run([srv], check=True)
     section("callgrind: instructions per request through serve()")
-    per_call("request", [srv], ["healthz", "encode", "encode-limited",
-                                "decode-hex", "post-nanoid"], 5000)
+    per = per_call("request", [srv], ["healthz", "encode", "encode-limited",
+                                      "decode-hex", "post-nanoid", "post-nanoid-100",
+                                      "sqids-encode", "sqids-decode", "snowflake-parse"],
+                   5000, {"post-nanoid-100": 200})
+    if per.get("post-nanoid") and per.get("post-nanoid-100"):
+        section("callgrind: instructions per ID, POST / nanoid (21), one per request "
+                "and count=100")
+        print("%-16s %8.0f instructions/ID" % ("one", per["post-nanoid"]))
+        print("%-16s %8.0f instructions/ID   (%.1fx fewer)" % (
+            "count=100", per["post-nanoid-100"] / 100,
+            per["post-nanoid"] / (per["post-nanoid-100"] / 100)))
     section("callgrind: instructions per generated ID")
     per_call("ID", [gen], ["uuid", "uuid7", "nanoid", "2fa", "license",
                            "words", "snowflake", "cuid", "keypair"], 20000,
@@ -64,6 +73,7 @@ def per_call(unit, argv, kinds, n, counts=None):
     """Instructions per call: a run of n calls less a run of none, for this
     build and, with BASE, for the base build too (same program path)."""
     builds = [("this", build)] + ([(BASE_REV, BASE)] if BASE else [])
+    out = {}
     if BASE:
         print("%-16s %14s %14s %8s" % ("", "this", BASE_REV, "ratio"))
     for kind in kinds:
@@ -77,11 +87,16 @@ def per_call(unit, argv, kinds, n, counts=None):
                        else (full - base) / count)
         if None in got:
             print("%-16s callgrind failed" % kind)
+            continue
+        out[kind] = got[0]
+        if BASE and got[1] < 1:         # a kind the base does not have
+            print("%-16s %14.0f %14s" % (kind, got[0], "-"))
         elif BASE:
             print("%-16s %14.0f %14.0f %8.3f" % (kind, got[0], got[1],
                                                    got[0] / got[1]))
         else:
             print("%-16s %8.0f instructions/%s" % (kind, got[0], unit))
+    return out
 
 
 def wrk(url, headers=(), script=None):
@@ -119,12 +134,14 @@ def start_stack(binary, counting, ctlbin=None):
     }
     stack.start_pool()
     stack.base = stack.nginx()
-    stack.lua = os.path.join(stack.dir, "post.lua")
-    with open(stack.lua, "w") as f:
-        f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = '
-                '"application/json"\nwrk.body = \'%s\'\n' % json.dumps(
-                    {"username": "unl", "token": stack.tokens["unlimited"],
-                     "type": "nanoid", "length": 21}))
+    stack.lua = {}
+    for name, extra in (("lua", {}), ("lua100", {"count": 100})):
+        stack.lua[name] = os.path.join(stack.dir, name + ".lua")
+        with open(stack.lua[name], "w") as f:
+            f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = '
+                    '"application/json"\nwrk.body = \'%s\'\n' % json.dumps(
+                        dict({"username": "unl", "token": stack.tokens["unlimited"],
+                              "type": "nanoid", "length": 21}, **extra)))
     return stack
 
 
@@ -149,6 +166,7 @@ def through_nginx():
             ("encode mega (50/s: mostly 429)", on, enc, "mega", None),
             ("POST / nanoid, counting on", on, "/", None, "lua"),
             ("POST / nanoid, counting off", off, "/", None, "lua"),
+            ("POST / nanoid count=100, counting on", on, "/", None, "lua100"),
         ]
         if old:
             plan += [
@@ -161,7 +179,7 @@ def through_nginx():
             for name, st, path, key, script in plan:
                 hdr = ["X-Api-Key: " + st.tokens[key]] if key else []
                 runs.setdefault(name, []).append(
-                    wrk(st.base + path, hdr, st.lua if script else None))
+                    wrk(st.base + path, hdr, st.lua[script] if script else None))
     finally:
         on.stop_all()
         off.stop_all()
@@ -193,6 +211,12 @@ def report(results):
               "encode unlimited, counting on, " + BASE_REV)
         ratio("POST / nanoid, counting on",
               "POST / nanoid, counting on, " + BASE_REV)
+    one, batch = r.get("POST / nanoid, counting on"), r.get("POST / nanoid count=100, counting on")
+    if one and batch and one[0] > 0:
+        section("IDs per second through nginx, POST / nanoid (21), counting on")
+        print("%-40s %10.0f IDs/s" % ("one per request", one[0]))
+        print("%-40s %10.0f IDs/s" % ("count=100", batch[0] * 100))
+        print("%-60s %.1f" % ("count=100 / one per request (IDs/s)", batch[0] * 100 / one[0]))
 
 
 if __name__ == "__main__":

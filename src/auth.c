@@ -147,8 +147,9 @@ apply_limits(struct ctx *x)
 {
 	struct limit_verdict *v = &x->verdict;
 
-	limits_check(x->srv->usage, x->srv->store, x->key.user, x->key.rate,
-	    x->key.quota, x->now_ms, clock_mono_ns(), v);
+	limits_check_n(x->srv->usage, x->srv->store, x->key.user, x->key.rate,
+	    x->key.quota, x->calls > 0 ? x->calls : 1, x->now_ms,
+	    clock_mono_ns(), v);
 	x->limited = 1;
 	if (v->ok)
 		return HTTP_OK;

@@ -7,9 +7,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <string.h>
 #include <time.h>
 
 #include "clock.h"
+#include "parse.h"
 
 static uint64_t
 real_ms(void)
@@ -129,4 +131,62 @@ int64_t
 month_start_s(uint32_t m)
 {
 	return days_of((int64_t)(m / 100), m % 100) * 86400;
+}
+
+/* ---- dates and spans as people write them ------------------------------ */
+
+/* n digits of s as a number, or -1. */
+static int64_t
+digits(const char *s, size_t n)
+{
+	uint64_t	 v;
+
+	if (parse_uint(s, n, UINT32_MAX, &v) != PARSE_OK)
+		return -1;
+	return (int64_t)v;
+}
+
+int
+clock_parse_date(const char *s, int64_t *out)
+{
+	size_t		 len = strlen(s);
+	int64_t		 y, m, d, hh = 0, mm = 0, ss = 0, first, next;
+
+	if ((len != 10 && len != 20) || s[4] != '-' || s[7] != '-')
+		return -1;
+	if (len == 20 && (s[10] != 'T' || s[13] != ':' || s[16] != ':' ||
+	    s[19] != 'Z' || (hh = digits(s + 11, 2)) < 0 || hh > 23 ||
+	    (mm = digits(s + 14, 2)) < 0 || mm > 59 ||
+	    (ss = digits(s + 17, 2)) < 0 || ss > 59))
+		return -1;
+	if ((y = digits(s, 4)) < 1970 || (m = digits(s + 5, 2)) < 1 ||
+	    m > 12 || (d = digits(s + 8, 2)) < 1)
+		return -1;
+	first = days_of(y, (unsigned)m);
+	next = m == 12 ? days_of(y + 1, 1) : days_of(y, (unsigned)m + 1);
+	if (d > next - first)
+		return -1;
+	*out = ((first + d - 1) * 86400) + hh * 3600 + mm * 60 + ss;
+	return 0;
+}
+
+int
+clock_parse_span(const char *s, int64_t *out)
+{
+	static const struct {
+		char	 unit;
+		int64_t	 secs;
+	} units[] = { { 's', 1 }, { 'm', 60 }, { 'h', 3600 },
+	    { 'd', 86400 }, { 'w', 7 * 86400 }, { 'y', 365 * 86400 } };
+	size_t		 len = strlen(s), i;
+	int64_t		 n;
+
+	if (len < 2 || (n = digits(s, len - 1)) < 1)
+		return -1;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (units[i].unit == s[len - 1]) {
+			*out = n * units[i].secs;
+			return 0;
+		}
+	return -1;
 }

@@ -35,4 +35,14 @@ uint32_t	 month_before(uint32_t yyyymm);
 /* Unix seconds of the first instant of month yyyymm (UTC). */
 int64_t		 month_start_s(uint32_t yyyymm);
 
+/*
+ * Unix seconds of a UTC date as people write it: "YYYY-MM-DD" (its
+ * first second) or "YYYY-MM-DDTHH:MM:SSZ", from 1970 on.  0, or -1 when
+ * s is neither or names no such day ("2027-02-30").
+ */
+int		 clock_parse_date(const char *s, int64_t *out);
+/* A span of time: a whole number >= 1 and a unit, s, m (minutes), h, d,
+ * w or y (365 days): "30d" is 2592000.  0, or -1. */
+int		 clock_parse_span(const char *s, int64_t *out);
+
 #endif

@@ -18,13 +18,17 @@ enum opt {
 	OPT_LABEL = 1 << 0,
 	OPT_PLAN = 1 << 1,
 	OPT_RATE = 1 << 2,
-	OPT_QUOTA = 1 << 3
+	OPT_QUOTA = 1 << 3,
+	OPT_EXPIRES = 1 << 4,
+	OPT_EXPIRING = 1 << 5
 };
 
 struct ctl {
 	const char	*dir;
 	int		 json;
-	const char	*label, *plan, *rate, *quota;
+	const char	*label, *plan, *rate, *quota, *expires, *expiring;
+	int64_t		 when;		/* --expires, expire's or --expiring's
+					   time, Unix seconds; 0: never */
 	unsigned	 opts;		/* enum opt bits seen */
 	char		*args[4];
 	int		 nargs;
@@ -32,6 +36,8 @@ struct ctl {
 	struct plan	 newplan;	/* add: the plan picked */
 	struct shm_sizes sizes;		/* the shared table's, as configured */
 	int		 failrc;	/* exit status on error */
+	json_object	*rows;		/* list --json */
+	size_t		 nrows;		/* list: keys listed */
 };
 
 /* "idmintctl: message" on stderr; returns c->failrc. */
@@ -43,6 +49,8 @@ int	 store_fail_msg(struct ctl *, enum store_rc, const char *name);
 int	 check_name(struct ctl *, const char *name, char u[USER_MAX + 1]);
 
 void	 fmt_time(int64_t, char *, size_t);
+/* Unix seconds now, by the one clock. */
+int64_t	 now_s(void);
 void	 fmt_month(uint32_t, char *, size_t);
 /* Print o on one line and free it. */
 void	 json_print(json_object *);
@@ -52,6 +60,7 @@ int	 cmd_add(struct ctl *), cmd_list(struct ctl *), cmd_show(struct ctl *),
 	 cmd_rotate(struct ctl *), cmd_suspend(struct ctl *),
 	 cmd_resume(struct ctl *), cmd_remove(struct ctl *),
 	 cmd_available(struct ctl *), cmd_plan(struct ctl *),
+	 cmd_expire(struct ctl *),
 	 cmd_usage(struct ctl *), cmd_stats(struct ctl *);
 /* ---- ctl_report.c ----------------------------------------------------- */
 

@@ -1,6 +1,6 @@
 /*
  * ctl_keys.c: idmintctl's commands on keys: add, list, show, rotate,
- * suspend, resume, remove, available, plan.  Tokens are printed once,
+ * suspend, resume, remove, available, plan, expire.  Tokens are printed once,
  * by add and rotate, and wiped from memory after.
  */
 #include "config.h"
@@ -26,6 +26,15 @@ jtime(int64_t t)
 	return json_object_new_string(b);
 }
 
+/* "expired" once an active key's expiry has passed: it is refused then. */
+static const char *
+status_name(const struct key *k)
+{
+	if (k->status != KEY_ACTIVE)
+		return "suspended";
+	return key_expired(k, now_s()) ? "expired" : "active";
+}
+
 static json_object *
 key_json(const struct key *k)
 {
@@ -36,17 +45,11 @@ key_json(const struct key *k)
 	jadd(o, "plan", json_object_new_string(k->plan));
 	jadd(o, "rate", json_object_new_uint64(k->rate));
 	jadd(o, "quota", json_object_new_uint64(k->quota));
-	jadd(o, "status", json_object_new_string(k->status == KEY_ACTIVE ?
-	    "active" : "suspended"));
+	jadd(o, "status", json_object_new_string(status_name(k)));
 	jadd(o, "created", jtime(k->created));
 	jadd(o, "rotated", jtime(k->rotated));
+	jadd(o, "expires", jtime(k->expires));
 	return o;
-}
-
-static const char *
-status_name(const struct key *k)
-{
-	return k->status == KEY_ACTIVE ? "active" : "suspended";
 }
 
 static int
@@ -95,7 +98,8 @@ new_token(struct ctl *c, enum store_rc (*op)(struct ctl *, const char *,
 static enum store_rc
 add_key(struct ctl *c, const char *name, const unsigned char *hash)
 {
-	return store_key_add(c->st, name, c->label, &c->newplan, hash);
+	return store_key_add(c->st, name, c->label, &c->newplan, c->when,
+	    hash);
 }
 
 static enum store_rc
@@ -112,12 +116,23 @@ cmd_add(struct ctl *c)
 	return new_token(c, add_key);
 }
 
+/* list --expiring: only keys whose expiry falls from now to c->when. */
+static int
+listed(const struct ctl *c, const struct key *k)
+{
+	return c->expiring == NULL || (k->expires != 0 &&
+	    !key_expired(k, now_s()) && k->expires <= c->when);
+}
+
 static int
 list_one(void *arg, const struct key *k)
 {
-	char		 t[32], rate[16], quota[24];
+	char		 t[32], x[32], rate[16], quota[24];
 
+	if (!listed(arg, k))
+		return 0;
 	fmt_time(k->created, t, sizeof(t));
+	fmt_time(k->expires, x, sizeof(x));
 	if (k->rate)
 		snprintf(rate, sizeof(rate), "%u/s", k->rate);
 	else
@@ -127,50 +142,51 @@ list_one(void *arg, const struct key *k)
 		    (unsigned long long)k->quota);
 	else
 		snprintf(quota, sizeof(quota), "-");
-	(void)arg;
-	printf("%-20s %-10s %7s %10s %-9s %-20s%s%s\n", k->user, k->plan,
-	    rate, quota, status_name(k), t, *k->label ? " " : "", k->label);
+	printf("%-20s %-10s %7s %10s %-9s %-20s %-20s%s%s\n", k->user, k->plan,
+	    rate, quota, status_name(k), t, x, *k->label ? " " : "", k->label);
 	return 0;
 }
 
+/* The rows for --json, which c->rows holds. */
 static int
 list_json(void *arg, const struct key *k)
 {
-	json_object_array_add(arg, key_json(k));
+	struct ctl	*c = arg;
+
+	if (listed(c, k))
+		json_object_array_add(c->rows, key_json(k));
 	return 0;
 }
 
 static int
 count_keys(void *arg, const struct key *k)
 {
-	size_t	*n = arg;
+	struct ctl	*c = arg;
 
-	(void)k;
-	n[0]++;
+	c->nrows += listed(c, k);
 	return 0;
 }
 
 int
 cmd_list(struct ctl *c)
 {
-	json_object	*a;
-	size_t		 n = 0;
 	enum store_rc	 r;
 
 	if (c->json) {
-		a = json_object_new_array();
-		if ((r = store_key_each(c->st, list_json, a)) != STORE_OK) {
-			json_object_put(a);
+		c->rows = json_object_new_array();
+		if ((r = store_key_each(c->st, list_json, c)) != STORE_OK) {
+			json_object_put(c->rows);
 			return store_fail_msg(c, r, "");
 		}
-		json_print(a);
+		json_print(c->rows);
 		return 0;
 	}
-	if ((r = store_key_each(c->st, count_keys, &n)) != STORE_OK)
+	if ((r = store_key_each(c->st, count_keys, c)) != STORE_OK)
 		return store_fail_msg(c, r, "");
-	if (n > 0)
-		printf("%-20s %-10s %7s %10s %-9s %-20s %s\n", "NAME", "PLAN",
-		    "RATE", "QUOTA", "STATUS", "CREATED", "LABEL");
+	if (c->nrows > 0)
+		printf("%-20s %-10s %7s %10s %-9s %-20s %-20s %s\n", "NAME",
+		    "PLAN", "RATE", "QUOTA", "STATUS", "CREATED", "EXPIRES",
+		    "LABEL");
 	if ((r = store_key_each(c->st, list_one, c)) != STORE_OK)
 		return store_fail_msg(c, r, "");
 	return 0;
@@ -222,6 +238,8 @@ cmd_show(struct ctl *c)
 	printf("created:    %s\n", t);
 	fmt_time(k.rotated, t, sizeof(t));
 	printf("rotated:    %s\n", t);
+	fmt_time(k.expires, t, sizeof(t));
+	printf("expires:    %s\n", t);
 	printf("this month: %llu calls (%s)\n", (unsigned long long)used, m);
 	if (k.quota)
 		printf("remaining:  %llu calls\n", (unsigned long long)left);
@@ -302,3 +320,11 @@ cmd_plan(struct ctl *c)
 	return 0;
 }
 
+
+int
+cmd_expire(struct ctl *c)
+{
+	if (store_key_set_expires(c->st, c->args[0], c->when) != STORE_OK)
+		return fail(c, "%s", store_error(c->st));
+	return 0;
+}

@@ -180,32 +180,37 @@ opt_choice(const struct gopt *o, const struct field *f, int64_t *out,
 }
 
 enum status
+gen_opt(const struct gopt *o, const struct params *p, int64_t *num,
+    struct field *text, struct gen_result *res)
+{
+	struct field	 f;
+
+	param_get(p, o->name, &f);
+	switch (o->kind) {
+	case GOPT_INT:
+		return opt_int(o, &f, num, res);
+	case GOPT_CHOICE:
+		return opt_choice(o, &f, num, res);
+	case GOPT_TEXT:
+		*text = f;
+		break;
+	case GOPT_NONE:
+		break;
+	}
+	return HTTP_OK;
+}
+
+enum status
 gen_args(const struct generator *g, const struct params *p,
     struct gen_args *a, struct gen_result *res)
 {
-	const struct gopt *o;
-	struct field	 f;
 	enum status	 st = HTTP_OK;
 	size_t		 i;
 
 	for (i = 0; i < GEN_OPTS_MAX && st == HTTP_OK; i++) {
-		o = &g->opts[i];
-		if (o->kind == GOPT_NONE)
+		if (g->opts[i].kind == GOPT_NONE)
 			break;
-		param_get(p, o->name, &f);
-		switch (o->kind) {
-		case GOPT_INT:
-			st = opt_int(o, &f, &a->num[i], res);
-			break;
-		case GOPT_CHOICE:
-			st = opt_choice(o, &f, &a->num[i], res);
-			break;
-		case GOPT_TEXT:
-			a->field[i] = f;
-			break;
-		case GOPT_NONE:
-			break;
-		}
+		st = gen_opt(&g->opts[i], p, &a->num[i], &a->field[i], res);
 	}
 	return st;
 }

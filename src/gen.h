@@ -107,6 +107,10 @@ struct generator {
  */
 enum status	 gen_args(const struct generator *, const struct params *,
 		    struct gen_args *, struct gen_result *);
+/* One option row on its own: *num for GOPT_INT and GOPT_CHOICE, *text
+ * for GOPT_TEXT; the same messages as gen_args. */
+enum status	 gen_opt(const struct gopt *, const struct params *,
+		    int64_t *num, struct field *text, struct gen_result *);
 
 void	 gen_result_init(struct gen_result *);
 /* Empty a result for the next request, keeping its memory. */
@@ -128,6 +132,12 @@ extern const size_t gen_nwords;
 /* The table, NULL-terminated; and lookup by exact name ("word" aliases). */
 extern const struct generator *const generators[];
 const struct generator *gen_find(const char *name, size_t len);
+
+/* The snowflake layout: 41 bits of ms since the epoch, 10 of worker id
+ * (node_id, then the process slot), 12 of sequence. */
+#define SNOWFLAKE_TIME_BITS	41
+#define SNOWFLAKE_WORKER_BITS	10
+#define SNOWFLAKE_SEQ_BITS	12
 
 /* Process-wide state set once at start-up. */
 struct gen_setup {

@@ -12,9 +12,9 @@
 #include "clock.h"
 #include "gen.h"
 
-#define TIME_BITS	41
-#define WORKER_BITS	10
-#define SEQ_BITS	12
+#define TIME_BITS	SNOWFLAKE_TIME_BITS
+#define WORKER_BITS	SNOWFLAKE_WORKER_BITS
+#define SEQ_BITS	SNOWFLAKE_SEQ_BITS
 #define SEQ_MAX		((1u << SEQ_BITS) - 1)
 #define BACK_MAX_MS	10	/* how long a backward step may be waited out */
 #define TRIES		16	/* bounds the loop if the clock is stuck */

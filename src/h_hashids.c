@@ -47,14 +47,11 @@ hreq_parse(struct ctx *x, const struct pdef *first)
 	    p_alphabet };
 	struct hreq	*h = &hr;
 	enum hashids_rc	 rc;
+	enum status	 st;
 
 	buf_reset(&h->tmp);
-	if (qlist_parse(&h->q, x->req->query, strlen(x->req->query)) == -1)
-		return ctx_error(x, HTTP_UNAVAILABLE, "Service unavailable");
-	if (qlist_check(&h->q, "query parameters", &x->errbuf) == -1 ||
-	    params_check(&h->q, defs, P__MAX, h->p, &x->errbuf) == -1)
-		return ctx_error_n(x, HTTP_BAD_REQUEST, buf_cstr(&x->errbuf),
-		    x->errbuf.len);
+	if ((st = ctx_query(x, &h->q, defs, P__MAX, h->p)) != HTTP_OK)
+		return st;
 	h->min_length = (unsigned)h->p[P_MINLEN].num;
 	buf_reset(&x->errbuf);
 	rc = hashids_get(&h->h, h->p[P_SALT].val, h->p[P_SALT].len,
@@ -257,7 +254,9 @@ h_v1_meta(struct ctx *x)
 		n += routes[i].family == FAM_V1;
 	buf_addl(x->data, "{\"name\":\"idmint Hashids API\","
 	    "\"note\":\"Hashids byte-identical with hashids.js 2.3.0; salts "
-	    "and alphabets are Unicode code points; numbers of any size\","
+	    "and alphabets are Unicode code points; numbers of any size; "
+	    "Sqids byte-identical with sqids 0.3.0, numbers up to "
+	    "18446744073709551615\","
 	    "\"source\":\"idmint " PACKAGE_VERSION "\",\"endpoints\":");
 	buf_add_u64(x->data, n);
 	buf_addl(x->data, ",\"paths\":[");

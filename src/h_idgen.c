@@ -7,12 +7,19 @@
 
 #include <string.h>
 
+#include <sodium.h>
+
 #include "auth.h"
 #include "gen.h"
 #include "jsoncheck.h"
 #include "serve.h"
 
 #define TYPE_ECHO_MAX	64	/* bytes of an unknown type echoed back */
+#define BATCH_MAX	1000	/* IDs in one answer */
+
+/* Absent: one ID, {"id":...}; else that many, {"ids":[...]}. */
+static const struct gopt count_opt = { .name = "count", .kind = GOPT_INT,
+    .min = 1, .max = BATCH_MAX, .def = 0 };
 
 /*
  * The body, read once, behind struct params.  A JSON body is a flat
@@ -148,16 +155,59 @@ write_result(struct ctx *x, const struct gen_result *res)
 	return HTTP_OK;
 }
 
+/*
+ * {"ids":[...]} (and "privateIDs":[...] for keypair): n calls of the
+ * generator, in order, so a batch of snowflakes or uuid v7 sorts as it
+ * was made.  Any failure fails the whole batch.
+ */
+static enum status
+write_batch(struct ctx *x, const struct generator *g,
+    const struct gen_args *a, struct gen_result *res, int64_t n)
+{
+	struct buf	*o = &x->resp->body, priv;
+	enum status	 st = HTTP_OK;
+	int64_t		 i;
+
+	buf_init(&priv, 0);
+	buf_addl(o, "{\"ids\":[");
+	for (i = 0; i < n && st == HTTP_OK; i++) {
+		gen_result_reset(res);
+		if ((st = g->generate(a, res)) != HTTP_OK)
+			break;
+		if (i > 0)
+			buf_addc(o, ',');
+		buf_add_jstr(o, res->id.data, res->id.len);
+		if (res->priv.len > 0) {
+			buf_addc(&priv, priv.len > 0 ? ',' : '[');
+			buf_add_jstr(&priv, res->priv.data, res->priv.len);
+		}
+	}
+	buf_addc(o, ']');
+	if (priv.len > 0) {
+		buf_addl(o, ",\"privateIDs\":");
+		buf_add(o, priv.data, priv.len);
+		buf_addc(o, ']');
+	}
+	buf_addc(o, '}');
+	if (priv.data != NULL)
+		sodium_memzero(priv.data, priv.cap);
+	if (st == HTTP_OK && (priv.err || o->err))
+		st = gen_error(res, HTTP_UNAVAILABLE, "Service unavailable");
+	buf_free(&priv);
+	return st == HTTP_OK ? st : ctx_error(x, st, res->error);
+}
+
 static enum status
 idgen(struct ctx *x, struct body *b, struct gen_result *res)
 {
 	struct params	 p = { body_get, b };
-	struct field	 user, tok, type;
+	struct field	 user, tok, type, unused;
 	struct gen_args	 args;
 	const struct generator *g;
 	const char	*raw;
 	size_t		 rawlen;
-	enum status	 status;
+	int64_t		 count;
+	enum status	 status, count_st;
 
 	if ((status = body_parse(x, b)) != HTTP_OK)
 		return status;
@@ -167,6 +217,10 @@ idgen(struct ctx *x, struct body *b, struct gen_result *res)
 	    tok.kind != FIELD_STRING || tok.len == 0)
 		return ctx_error(x, HTTP_UNAUTHORIZED,
 		    "Please provide a username and token");
+	/* The quota reserves the batch's size, so count is read before
+	 * the limits; a bad one reserves one call and answers 400 later. */
+	count_st = gen_opt(&count_opt, &p, &count, &unused, res);
+	x->calls = count_st == HTTP_OK && count > 0 ? (uint64_t)count : 1;
 	if ((status = auth_user(x, user.str, user.len, tok.str,
 	    tok.len)) != HTTP_OK)
 		return status;
@@ -180,11 +234,16 @@ idgen(struct ctx *x, struct body *b, struct gen_result *res)
 	if ((g = gen_find(type.str, type.len)) == NULL)
 		return type_unknown(x, type.str, type.len);
 	x->count_type = g->name;
+	if (count_st != HTTP_OK)
+		return ctx_error(x, count_st, res->error);
 	if ((g->flags & GEN_NEEDS_SLOT) &&
 	    (status = ctx_snowflake_slot(x)) != HTTP_OK)
 		return status;
-	if ((status = gen_args(g, &p, &args, res)) != HTTP_OK ||
-	    (status = g->generate(&args, res)) != HTTP_OK)
+	if ((status = gen_args(g, &p, &args, res)) != HTTP_OK)
+		return ctx_error(x, status, res->error);
+	if (count > 0)
+		return write_batch(x, g, &args, res, count);
+	if ((status = g->generate(&args, res)) != HTTP_OK)
 		return ctx_error(x, status, res->error);
 	return write_result(x, res);
 }

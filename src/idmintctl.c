@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "conf.h"
 #include "ctl.h"
 #include "plan.h"
@@ -35,8 +36,9 @@ struct cmd {
 };
 
 static const struct cmd cmds[] = {
-	{ "add", 1, 1, OPT_LABEL | OPT_PLAN | OPT_RATE | OPT_QUOTA, 0, cmd_add },
-	{ "list", 0, 0, 0, 0, cmd_list },
+	{ "add", 1, 1, OPT_LABEL | OPT_PLAN | OPT_RATE | OPT_QUOTA | OPT_EXPIRES,
+	  0, cmd_add },
+	{ "list", 0, 0, OPT_EXPIRING, 0, cmd_list },
 	{ "show", 1, 1, 0, 1, cmd_show },
 	{ "rotate", 1, 1, 0, 0, cmd_rotate },
 	{ "suspend", 1, 1, 0, 0, cmd_suspend },
@@ -44,6 +46,7 @@ static const struct cmd cmds[] = {
 	{ "remove", 1, 1, 0, 0, cmd_remove },
 	{ "available", 1, 1, 0, 0, cmd_available },
 	{ "plan", 1, 2, OPT_RATE | OPT_QUOTA, 0, cmd_plan },
+	{ "expire", 2, 2, 0, 0, cmd_expire },
 	{ "usage", 1, 1, 0, 1, cmd_usage },
 	{ "stats", 0, 0, 0, 1, cmd_stats },
 };
@@ -53,7 +56,8 @@ usage(FILE *f)
 {
 	fputs("usage: idmintctl [-d DIR] [--json] COMMAND [ARGS]\n"
 	    "  add NAME [--label TEXT] [--plan PLAN | --rate N --quota N]\n"
-	    "  list\n"
+	    "      [--expires DATE|SPAN]\n"
+	    "  list [--expiring SPAN]\n"
 	    "  show NAME\n"
 	    "  rotate NAME\n"
 	    "  suspend NAME\n"
@@ -61,9 +65,12 @@ usage(FILE *f)
 	    "  remove NAME\n"
 	    "  available NAME\n"
 	    "  plan NAME PLAN | plan NAME --rate N --quota N\n"
+	    "  expire NAME DATE|SPAN|never\n"
 	    "  usage NAME\n"
 	    "  stats\n"
 	    "plans: free, starter, pro, mega, unlimited (the default)\n"
+	    "DATE: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC); SPAN from now: "
+	    "30d, 12h, 2w, 1y, ...\n"
 	    "store: -d DIR, else $IDMINT_DB, else the configuration's db, "
 	    "else " CONF_DB_DEFAULT "\n",
 	    f);
@@ -94,6 +101,12 @@ fmt_time(int64_t t, char *b, size_t n)
 		snprintf(b, n, "never");
 	else
 		strftime(b, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int64_t
+now_s(void)
+{
+	return (int64_t)(now_ms() / MS_PER_S);
 }
 
 void
@@ -196,6 +209,8 @@ static const struct {
 	{ "--plan", OPT_PLAN, offsetof(struct ctl, plan) },
 	{ "--rate", OPT_RATE, offsetof(struct ctl, rate) },
 	{ "--quota", OPT_QUOTA, offsetof(struct ctl, quota) },
+	{ "--expires", OPT_EXPIRES, offsetof(struct ctl, expires) },
+	{ "--expiring", OPT_EXPIRING, offsetof(struct ctl, expiring) },
 	{ "--db", 0, offsetof(struct ctl, dir) },
 	{ "-d", 0, offsetof(struct ctl, dir) },
 };
@@ -295,10 +310,58 @@ check_cmd(struct ctl *c, const struct cmd *cmd)
 		return fail(c, "%s is not an option of %s",
 		    opt_name(bad & -bad), cmd->name);
 	if (c->nargs < cmd->minargs)
-		return fail(c, "%s wants a NAME (idmintctl -h)", cmd->name);
+		return fail(c, "%s wants %s (idmintctl -h)", cmd->name,
+		    c->nargs == 0 ? "a NAME" : "a DATE, a SPAN or never");
 	if (c->nargs > cmd->maxargs)
 		return fail(c, "too many arguments for %s (idmintctl -h)",
 		    cmd->name);
+	return 0;
+}
+
+/*
+ * When, in Unix seconds: "never" (0) where allowed, "now", a date, or a
+ * span from now; c->failrc after saying what is wrong.
+ */
+static int
+parse_when(struct ctl *c, const char *what, const char *s, int never,
+    int64_t *out)
+{
+	int64_t	 span;
+
+	if (never && strcmp(s, "never") == 0) {
+		*out = 0;
+		return 0;
+	}
+	if (clock_parse_date(s, out) == 0)
+		return 0;
+	span = 0;
+	if (strcmp(s, "now") == 0 || clock_parse_span(s, &span) == 0) {
+		*out = now_s() + span;
+		return 0;
+	}
+	return fail(c, "%s \"%s\" is not a date (YYYY-MM-DD or "
+	    "YYYY-MM-DDTHH:MM:SSZ, UTC), a span (30d, 12h, 2w, 1y), now%s", what,
+	    s, never ? " or never" : "");
+}
+
+/* The times of add --expires, expire and list --expiring, in c->when. */
+static int
+precheck_when(struct ctl *c, const struct cmd *cmd)
+{
+	char	 t[32];
+
+	if (cmd->run == cmd_expire)
+		return parse_when(c, "the expiry", c->args[1], 1, &c->when);
+	if (cmd->run == cmd_list && c->expiring != NULL)
+		return parse_when(c, "--expiring", c->expiring, 0, &c->when);
+	if (cmd->run != cmd_add || c->expires == NULL)
+		return 0;
+	if (parse_when(c, "--expires", c->expires, 1, &c->when) != 0)
+		return c->failrc;
+	if (c->when != 0 && c->when <= now_s()) {
+		fmt_time(c->when, t, sizeof(t));
+		return fail(c, "--expires %s is in the past (%s)", c->expires, t);
+	}
 	return 0;
 }
 
@@ -325,7 +388,7 @@ precheck(struct ctl *c, const struct cmd *cmd)
 	    (c->opts & (OPT_RATE | OPT_QUOTA)) == 0 &&
 	    plan_lookup(c->args[1], &p, e, sizeof(e)) == -1)
 		return fail(c, "%s", e);
-	return 0;
+	return precheck_when(c, cmd);
 }
 
 /*

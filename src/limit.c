@@ -228,13 +228,18 @@ quota_refuse(struct limit_verdict *v, uint64_t quota, uint64_t wall_ms,
 	v->reset = ceil_s(left);
 }
 
+/*
+ * A batch of n takes one bit (one call) and charges its other n - 1
+ * calls to `used` in the same CAS; limits_done gives them back if the
+ * answer is not a 200.
+ */
 static void
 quota_reserve(struct usage *u, struct pcell *p, uint32_t qi, uint64_t quota,
     uint64_t wall_ms, uint64_t now_s, struct limit_verdict *v)
 {
 	struct qcell	*q = v->quota;
-	uint64_t	 w, uses, held, left;
-	int		 bit, reaped = 0;
+	uint64_t	 w, uses, held, left, n = v->n;
+	int		 bit, reaped = 0, fits;
 
 	atomic_store(&p->stamp, now_s);
 	atomic_store(&p->resv, RESV(qi, PC_PENDING - 1));
@@ -244,18 +249,20 @@ quota_reserve(struct usage *u, struct pcell *p, uint32_t qi, uint64_t quota,
 		uses = q->base + (w >> RESV_BITS) + held;
 		bit = (~w & RESV_MASK) != 0 ? __builtin_ctzll(~w & RESV_MASK) :
 		    -1;
-		if (uses < quota && bit >= 0 &&
-		    atomic_compare_exchange_weak(&q->word, &w,
-		    w | UINT64_C(1) << bit))
+		fits = uses < quota && n <= quota - uses;
+		if (fits && bit >= 0 && atomic_compare_exchange_weak(&q->word,
+		    &w, ((w | UINT64_C(1) << bit) + (n - 1) * USED_ONE)))
 			break;
-		if (uses < quota && bit >= 0)
+		if (fits && bit >= 0)
 			continue;	/* the word moved: again */
 		if (held > 0 && !reaped++ && reap(u, q, qi, now_s) > 0)
 			continue;
 		atomic_store(&p->resv, 0);
-		if (uses >= quota)
+		if (!fits) {
 			quota_refuse(v, quota, wall_ms, "Monthly quota exceeded");
-		else {
+			/* A smaller batch may still pass: say what is left. */
+			v->remaining = uses < quota ? quota - uses : 0;
+		} else {
 			/* More requests of this key in flight than bits. */
 			quota_refuse(v, quota, wall_ms, "Rate limit exceeded");
 			v->retry_after = 1;
@@ -264,7 +271,7 @@ quota_reserve(struct usage *u, struct pcell *p, uint32_t qi, uint64_t quota,
 	}
 	v->resv = RESV(qi, bit);
 	atomic_store(&p->resv, v->resv);
-	left = quota - uses - 1;
+	left = quota - uses - n;
 	/* Report whichever limit is nearer. */
 	if (!v->has_headers || left < v->remaining) {
 		v->has_headers = 1;
@@ -293,6 +300,15 @@ limits_check(struct usage *u, struct store *st, const char *user,
     uint32_t rate, uint64_t quota, uint64_t wall_ms, uint64_t mono_ns,
     struct limit_verdict *v)
 {
+	return limits_check_n(u, st, user, rate, quota, 1, wall_ms, mono_ns,
+	    v);
+}
+
+int
+limits_check_n(struct usage *u, struct store *st, const char *user,
+    uint32_t rate, uint64_t quota, uint64_t n, uint64_t wall_ms,
+    uint64_t mono_ns, struct limit_verdict *v)
+{
 	struct seed	 seed = { st, user };
 	struct nkey	 k;
 	struct rcell	*r;
@@ -303,6 +319,7 @@ limits_check(struct usage *u, struct store *st, const char *user,
 	memset(v, 0, sizeof(*v));
 	v->ok = 1;
 	v->status = HTTP_OK;
+	v->n = n > 0 ? n : 1;
 	if (ul == 0 || ul > USER_MAX)
 		return unavailable(v, "Bad user name");
 	memcpy(v->user, user, ul);
@@ -337,14 +354,14 @@ limits_done(struct usage *u, struct store *st, struct limit_verdict *v,
     const char *type, enum status status)
 {
 	struct qcell	*q = v->quota;
-	uint64_t	 w, bit, r = v->resv;
+	uint64_t	 w, bit, nw, r = v->resv;
 	int		 rc = 0, mine = 0;
 
 	if (!v->ok || v->done)
 		return 0;
 	v->done = 1;
 	if (status == HTTP_OK)
-		rc = usage_count(u, st, v->user, v->month, type);
+		rc = usage_count_n(u, st, v->user, v->month, type, v->n);
 	if (q == NULL)
 		return rc;
 	/* Ours still, unless a reaper took it back (then the bit is not
@@ -353,14 +370,19 @@ limits_done(struct usage *u, struct store *st, struct limit_verdict *v,
 		mine = atomic_compare_exchange_strong(&u->procs[u->pcell].resv,
 		    &r, 0);
 	bit = mine ? UINT64_C(1) << ((v->resv & 0xff) - 1) : 0;
-	if (status == HTTP_OK) {
-		/* Counted first: a crash between the two leaves a bit that
-		 * is reaped, i.e. a call counted but not charged. */
-		w = atomic_load(&q->word);
-		while (!atomic_compare_exchange_weak(&q->word, &w,
-		    (w & ~bit) + USED_ONE))
-			;
-	} else if (bit != 0)
-		atomic_fetch_and(&q->word, ~bit);
+	/*
+	 * A 200 turns the reservation into one used call (the batch's
+	 * others were charged already); else the batch's charge goes back.
+	 * Counted first: a crash between the two leaves a bit that is
+	 * reaped, i.e. a call counted but not charged.
+	 */
+	w = atomic_load(&q->word);
+	do {
+		nw = w & ~bit;
+		if (status == HTTP_OK)
+			nw += USED_ONE;
+		else
+			nw -= (v->n - 1) * USED_ONE;
+	} while (!atomic_compare_exchange_weak(&q->word, &w, nw));
 	return rc;
 }

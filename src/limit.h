@@ -53,6 +53,7 @@ struct limit_verdict {
 	struct qcell	*quota;		/* NULL: nothing to account */
 	uint64_t	 resv;		/* the reservation, as the process
 					   cell names it; 0: none */
+	uint64_t	 n;		/* calls asked for (a batch's size) */
 	int		 done;		/* limits_done ran */
 };
 
@@ -70,8 +71,19 @@ int	 limits_check(struct usage *, struct store *, const char *user,
 	    uint32_t rate, uint64_t quota, uint64_t wall_ms, uint64_t mono_ns,
 	    struct limit_verdict *);
 /*
- * After the handler: HTTP_OK counts the call of type (usage_count)
- * and spends the reservation, anything else gives it back.  A no-op when
+ * The same for a request of n calls (a batch): one unit of rate, and n
+ * calls of quota reserved at once, or none (429 when fewer are left).
+ * The reservation holds one bit; its other n - 1 calls are charged to
+ * `used` at once and given back if the answer is not a 200, so a holder
+ * that dies mid-batch leaves them charged (never more than the quota).
+ */
+int	 limits_check_n(struct usage *, struct store *, const char *user,
+	    uint32_t rate, uint64_t quota, uint64_t n, uint64_t wall_ms,
+	    uint64_t mono_ns, struct limit_verdict *);
+/*
+ * After the handler: HTTP_OK counts the v->n calls of type
+ * (usage_count_n) and spends the reservation, anything else gives it
+ * back.  A no-op when
  * v->ok is 0 or on a second call.  Returns usage_count's result (0, 1
  * when committed synchronously, -1 when not counted) or 0.
  */

@@ -42,7 +42,7 @@ check_numbers(const struct pdef *d, const char *s, size_t len,
     struct buf *msg)
 {
 	const char	*e = s + len, *a, *b;
-	uint64_t	 n = 0;
+	uint64_t	 n = 0, v;
 
 	while (s <= e) {
 		for (a = s; a < e && *a == ' '; a++)
@@ -57,9 +57,13 @@ check_numbers(const struct pdef *d, const char *s, size_t len,
 		if (n == d->max)
 			return bad_n(msg, d, "must hold at most ", d->max,
 			    " numbers");
-		if ((uint64_t)(b - a) > d->each)
+		if (d->kind == PK_NUMBERS && (uint64_t)(b - a) > d->each)
 			return bad_n(msg, d, "must have at most ", d->each,
 			    " digits each");
+		if (d->kind == PK_UINTS && parse_uint(a, (size_t)(b - a),
+		    d->each, &v) != PARSE_OK)
+			return bad_n(msg, d, "must each be at most ", d->each,
+			    "");
 		n++;
 		s++;
 	}
@@ -110,6 +114,7 @@ check_one(const struct pdef *d, struct param *p, struct buf *msg)
 				    "(0-9, a-f, A-F)");
 		return 0;
 	case PK_NUMBERS:
+	case PK_UINTS:
 		return check_numbers(d, p->val, p->len, msg);
 	}
 	return bad(msg, d, "cannot be checked");
@@ -142,22 +147,45 @@ params_check(const struct qlist *q, const struct pdef *defs, size_t n,
 	return 0;
 }
 
+/* The next run of digits of a checked list from *s, which moves past
+ * its comma; 0 at the end. */
+static int
+next_number(const char **s, const char *e, const char **num, size_t *len)
+{
+	const char	*a, *b;
+
+	if (*s >= e)
+		return 0;
+	for (a = *s; a < e && *a == ' '; a++)
+		;
+	for (b = a; b < e && *b >= '0' && *b <= '9'; b++)
+		;
+	*num = a;
+	*len = (size_t)(b - a);
+	for (*s = b; *s < e && **s != ','; (*s)++)
+		;
+	(*s)++;
+	return 1;
+}
+
 size_t
 params_numbers(const struct param *p, const char **nums, size_t *lens)
 {
-	const char	*s = p->val, *e = p->val + p->len, *a, *b;
+	const char	*s = p->val;
 	size_t		 n = 0;
 
-	while (s < e) {
-		for (a = s; a < e && *a == ' '; a++)
-			;
-		for (b = a; b < e && *b >= '0' && *b <= '9'; b++)
-			;
-		nums[n] = a;
-		lens[n++] = (size_t)(b - a);
-		for (s = b; s < e && *s != ','; s++)
-			;
-		s++;
-	}
+	while (next_number(&s, p->val + p->len, &nums[n], &lens[n]))
+		n++;
+	return n;
+}
+
+size_t
+params_uints(const struct param *p, uint64_t *nums, size_t max)
+{
+	const char	*s = p->val, *num;
+	size_t		 n = 0, len;
+
+	while (n < max && next_number(&s, p->val + p->len, &num, &len))
+		(void)parse_uint(num, len, UINT64_MAX, &nums[n++]);
 	return n;
 }

@@ -19,15 +19,18 @@ enum pkind {
 	PK_CHARS,	/* UTF-8, at most max characters */
 	PK_UINT,	/* a whole number from min to max */
 	PK_HEX,		/* hex digits, at most max of them */
-	PK_NUMBERS	/* comma-separated whole numbers: at most max of them,
+	PK_NUMBERS,	/* comma-separated whole numbers: at most max of them,
 			   each at most `each` digits; spaces around items */
+	PK_UINTS	/* the same, each at most the value `each` (any
+			   number of digits, leading zeros and all) */
 };
 
 struct pdef {
 	const char	*name;
 	enum pkind	 kind;
 	uint64_t	 min, max;
-	uint64_t	 each;		/* PK_NUMBERS: digits per number */
+	uint64_t	 each;		/* PK_NUMBERS: digits per number;
+					   PK_UINTS: the largest number */
 	int		 required;	/* absent or empty is an error */
 };
 
@@ -47,10 +50,13 @@ int	 params_check(const struct qlist *, const struct pdef *, size_t n,
 	    struct param *out, struct buf *msg);
 
 /*
- * Split a PK_NUMBERS value that params_check passed: pointers to each run
- * of digits (room for def->max of them).  Returns how many.
+ * Split a PK_NUMBERS or PK_UINTS value that params_check passed: pointers
+ * to each run of digits (room for def->max of them).  Returns how many.
  */
 size_t	 params_numbers(const struct param *, const char **nums,
 	    size_t *lens);
+/* The values of a PK_UINTS value that params_check passed (room for
+ * def->max of them).  Returns how many. */
+size_t	 params_uints(const struct param *, uint64_t *nums, size_t max);
 
 #endif

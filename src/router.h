@@ -37,7 +37,11 @@ enum auth_kind {
 	R(V1_ENCODE_HEX, "encode-hex", "/v1/encode-hex", MB(M_GET),  FAM_V1,    AUTH_HEADER, h_v1_encode_hex, "Encode hex to a hashid") \
 	R(V1_DECODE,     "decode",     "/v1/decode",     MB(M_GET),  FAM_V1,    AUTH_HEADER, h_v1_decode,     "Decode a hashid") \
 	R(V1_DECODE_HEX, "decode-hex", "/v1/decode-hex", MB(M_GET),  FAM_V1,    AUTH_HEADER, h_v1_decode_hex, "Decode a hashid to hex") \
-	R(V1_META,       "meta",       "/v1/meta",       MB(M_GET),  FAM_V1,    AUTH_HEADER, h_v1_meta,       "Meta")
+	R(V1_META,       "meta",       "/v1/meta",       MB(M_GET),  FAM_V1,    AUTH_HEADER, h_v1_meta,       "Meta") \
+	R(V1_SQ_ENCODE,  "sqids-encode",    "/v1/sqids/encode",    MB(M_GET), FAM_V1, AUTH_HEADER, h_v1_sqids_encode,    "Encode integers to a sqid") \
+	R(V1_SQ_DECODE,  "sqids-decode",    "/v1/sqids/decode",    MB(M_GET), FAM_V1, AUTH_HEADER, h_v1_sqids_decode,    "Decode a sqid") \
+	R(V1_SF_PARSE,   "snowflake-parse", "/v1/snowflake/parse", MB(M_GET), FAM_V1, AUTH_HEADER, h_v1_snowflake_parse, "Parse a snowflake") \
+	R(V1_SF_INFO,    "snowflake-info",  "/v1/snowflake/info",  MB(M_GET), FAM_V1, AUTH_HEADER, h_v1_snowflake_info,  "Snowflake layout")
 
 struct ctx;
 

@@ -199,6 +199,19 @@ ctx_store(struct ctx *x)
 }
 
 enum status
+ctx_query(struct ctx *x, struct qlist *q, const struct pdef *defs, size_t n,
+    struct param *out)
+{
+	if (qlist_parse(q, x->req->query, strlen(x->req->query)) == -1)
+		return ctx_error(x, HTTP_UNAVAILABLE, "Service unavailable");
+	if (qlist_check(q, "query parameters", &x->errbuf) == -1 ||
+	    params_check(q, defs, n, out, &x->errbuf) == -1)
+		return ctx_error_n(x, HTTP_BAD_REQUEST, buf_cstr(&x->errbuf),
+		    x->errbuf.len);
+	return HTTP_OK;
+}
+
+enum status
 ctx_snowflake_slot(struct ctx *x)
 {
 	char	 err[512];

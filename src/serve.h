@@ -9,6 +9,7 @@
 
 #include "conf.h"
 #include "limit.h"
+#include "params.h"
 #include "request.h"
 #include "response.h"
 #include "router.h"
@@ -39,6 +40,8 @@ struct ctx {
 	size_t		 errlen;	/* its length, when it may hold NUL */
 	struct buf	 errbuf;	/* storage for a built message */
 	const char	*count_type;	/* what a 200 counts as */
+	uint64_t	 calls;		/* how many calls a 200 counts (a
+					   batch's size; 0 is 1) */
 	int		 reading;	/* a store read txn is open */
 	int		 limited;	/* verdict holds a limits_check */
 	struct key	 key;		/* the authenticated key */
@@ -66,6 +69,13 @@ enum status	 ctx_errorf(struct ctx *, enum status, const char *fmt, ...)
 		    __attribute__((format(printf, 3, 4)));
 /* The store, with this request's read transaction open. */
 enum status	 ctx_store(struct ctx *);
+/*
+ * A /v1 query string: parsed into q, checked as a whole (at most 64
+ * pairs, no name twice), then against n rows of defs into out.  HTTP_OK,
+ * or 400 (503 without memory) with the message set.
+ */
+enum status	 ctx_query(struct ctx *, struct qlist *q,
+		    const struct pdef *defs, size_t n, struct param *out);
 /* Make sure this process holds a snowflake slot (CGI claims lazily). */
 enum status	 ctx_snowflake_slot(struct ctx *);
 

@@ -61,7 +61,11 @@ struct key {
 	enum key_status	 status;
 	int64_t		 created;	/* Unix seconds */
 	int64_t		 rotated;	/* Unix seconds, 0 = never rotated */
+	int64_t		 expires;	/* Unix seconds, 0 = never expires */
 };
+
+/* Has k expired at Unix second now?  (It is refused from then on.) */
+int		 key_expired(const struct key *, int64_t now);
 
 struct store;
 struct plan;
@@ -98,8 +102,9 @@ enum store_rc	 store_key_by_hash(struct store *,
 /*
  * Authentication as the request path needs it, given the hash of the
  * presented token.  STORE_OK with *out filled when the key exists, is
- * active and the hash matches; STORE_DENIED for an unknown user, a wrong
- * token or a suspended key, with the same work done in each case (a
+ * active, has not expired (by now_ms()) and the hash matches;
+ * STORE_DENIED for an unknown user, a wrong token, or a suspended or
+ * expired key, with the same work done in each case (a
  * dummy record is decoded and compared when the user is missing, with
  * sodium_memcmp); or an error.  On STORE_DENIED *out is cleared.
  */
@@ -110,11 +115,11 @@ enum store_rc	 store_auth_hash(struct store *,
 
 /*
  * Add a key on plan p (NULL: unlimited) whose token hashes to hash (see
- * token_new).  STORE_EXISTS if the name is taken, STORE_INVALID for a
- * bad name or label.
+ * token_new), expiring at Unix second `expires` (0: never).  STORE_EXISTS
+ * if the name is taken, STORE_INVALID for a bad name or label.
  */
 enum store_rc	 store_key_add(struct store *, const char *user,
-		    const char *label, const struct plan *p,
+		    const char *label, const struct plan *p, int64_t expires,
 		    const unsigned char hash[TOKEN_HASH_LEN]);
 /* A new token hash; the old token stops working in the same transaction. */
 enum store_rc	 store_key_rotate(struct store *, const char *user,
@@ -123,6 +128,9 @@ enum store_rc	 store_key_set_status(struct store *, const char *user,
 		    enum key_status);
 enum store_rc	 store_key_set_plan(struct store *, const char *user,
 		    const struct plan *);
+/* A new expiry, Unix seconds (0: never). */
+enum store_rc	 store_key_set_expires(struct store *, const char *user,
+		    int64_t expires);
 /* Removes the key and its token mapping; its usage counts are kept. */
 enum store_rc	 store_key_remove(struct store *, const char *user);
 /* Every key in name order; a non-zero return from cb stops the walk. */

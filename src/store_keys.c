@@ -4,6 +4,9 @@
  *
  * Record, version 1: version, status, rate u32, quota u64, created i64,
  * rotated i64, hash[32], plan length u8, label length u16, plan, label.
+ * Version 2 adds expires i64 after rotated.  A key that never expires is
+ * still written as version 1, so stores that do not use expiry keep the
+ * format older programs read; both are read.
  */
 #include "config.h"
 
@@ -14,12 +17,15 @@
 
 #include <sodium.h>
 
+#include "clock.h"
 #include "plan.h"
 #include "store_int.h"
 
-#define REC_VERSION	1
+#define REC_V1		1
+#define REC_V2		2	/* + expires */
 #define REC_FIXED	(1 + 1 + 4 + 8 + 8 + 8 + TOKEN_HASH_LEN + 1 + 2)
-#define REC_MAX		(REC_FIXED + PLAN_NAME_MAX + LABEL_MAX)
+#define REC_EXPIRES	8	/* what version 2 adds */
+#define REC_MAX		(REC_FIXED + REC_EXPIRES + PLAN_NAME_MAX + LABEL_MAX)
 
 _Static_assert(REC_MAX <= sizeof(((struct store *)0)->dummy),
     "the dummy record must hold any record");
@@ -27,16 +33,20 @@ _Static_assert(REC_MAX <= sizeof(((struct store *)0)->dummy),
 static size_t
 rec_encode(const struct key *k, unsigned char *b)
 {
-	size_t	 pl = strlen(k->plan), ll = strlen(k->label), o;
+	size_t	 pl = strlen(k->plan), ll = strlen(k->label), o = 30;
 
-	b[0] = REC_VERSION;
+	b[0] = k->expires != 0 ? REC_V2 : REC_V1;
 	b[1] = (unsigned char)k->status;
 	put_le(b + 2, k->rate, 4);
 	put_le(b + 6, k->quota, 8);
 	put_le(b + 14, (uint64_t)k->created, 8);
 	put_le(b + 22, (uint64_t)k->rotated, 8);
-	memcpy(b + 30, k->hash, TOKEN_HASH_LEN);
-	o = 30 + TOKEN_HASH_LEN;
+	if (b[0] == REC_V2) {
+		put_le(b + o, (uint64_t)k->expires, 8);
+		o += REC_EXPIRES;
+	}
+	memcpy(b + o, k->hash, TOKEN_HASH_LEN);
+	o += TOKEN_HASH_LEN;
 	b[o] = (unsigned char)pl;
 	put_le(b + o + 1, ll, 2);
 	o += 3;
@@ -50,16 +60,20 @@ rec_decode(struct store *st, const MDB_val *kv, const MDB_val *v,
     struct key *k)
 {
 	const unsigned char *b = v->mv_data;
-	size_t	 pl, ll;
+	size_t	 pl, ll, x, fixed;
 
 	memset(k, 0, sizeof(*k));
 	if (kv->mv_size == 0 || kv->mv_size > USER_MAX ||
-	    v->mv_size < REC_FIXED || b[0] != REC_VERSION)
+	    v->mv_size < REC_FIXED || (b[0] != REC_V1 && b[0] != REC_V2))
 		goto bad;
-	pl = b[30 + TOKEN_HASH_LEN];
-	ll = get_le(b + 31 + TOKEN_HASH_LEN, 2);
+	x = b[0] == REC_V2 ? REC_EXPIRES : 0;	/* where v2 shifts */
+	fixed = REC_FIXED + x;
+	if (v->mv_size < fixed)
+		goto bad;
+	pl = b[30 + x + TOKEN_HASH_LEN];
+	ll = get_le(b + 31 + x + TOKEN_HASH_LEN, 2);
 	if (pl > PLAN_NAME_MAX || ll > LABEL_MAX ||
-	    v->mv_size != REC_FIXED + pl + ll || b[1] > KEY_SUSPENDED)
+	    v->mv_size != fixed + pl + ll || b[1] > KEY_SUSPENDED)
 		goto bad;
 	memcpy(k->user, kv->mv_data, kv->mv_size);
 	k->status = b[1];
@@ -67,9 +81,11 @@ rec_decode(struct store *st, const MDB_val *kv, const MDB_val *v,
 	k->quota = get_le(b + 6, 8);
 	k->created = (int64_t)get_le(b + 14, 8);
 	k->rotated = (int64_t)get_le(b + 22, 8);
-	memcpy(k->hash, b + 30, TOKEN_HASH_LEN);
-	memcpy(k->plan, b + REC_FIXED, pl);
-	memcpy(k->label, b + REC_FIXED + pl, ll);
+	if (x != 0)
+		k->expires = (int64_t)get_le(b + 30, 8);
+	memcpy(k->hash, b + 30 + x, TOKEN_HASH_LEN);
+	memcpy(k->plan, b + fixed, pl);
+	memcpy(k->label, b + fixed + pl, ll);
 	return STORE_OK;
 bad:
 	snprintf(st->err, sizeof(st->err), "the record of key \"%.*s\" in %s "
@@ -77,6 +93,21 @@ bad:
 	    USER_MAX : kv->mv_size), (const char *)kv->mv_data, st->path,
 	    v->mv_size ? b[0] : 0);
 	return STORE_CORRUPT;
+}
+
+int
+key_expired(const struct key *k, int64_t now)
+{
+	return k->expires != 0 && k->expires <= now;
+}
+
+/* Active and not expired, with the same work whichever fails. */
+static int
+key_live(const struct key *k)
+{
+	int64_t	 now = (int64_t)(now_ms() / MS_PER_S);
+
+	return (k->status == KEY_ACTIVE) & !key_expired(k, now);
 }
 
 /* What an unknown user is compared against: a suspended key with a
@@ -179,7 +210,7 @@ store_auth_user(struct store *st, const char *user, size_t ulen,
 		rec_decode(st, &dk, &dv, out);
 	}
 	match = sodium_memcmp(h, out->hash, TOKEN_HASH_LEN) == 0;
-	active = out->status == KEY_ACTIVE;
+	active = key_live(out);
 	if (found & match & active)
 		return STORE_OK;
 	memset(out, 0, sizeof(*out));
@@ -195,7 +226,7 @@ store_auth_hash(struct store *st, const unsigned char h[TOKEN_HASH_LEN],
 	r = store_key_by_hash(st, h, out);
 	if (r != STORE_OK && r != STORE_NOTFOUND)
 		return r;
-	if (r == STORE_OK && out->status == KEY_ACTIVE &&
+	if (r == STORE_OK && key_live(out) &&
 	    sodium_memcmp(h, out->hash, TOKEN_HASH_LEN) == 0)
 		return STORE_OK;
 	memset(out, 0, sizeof(*out));
@@ -232,7 +263,8 @@ set_plan(struct key *k, const struct plan *p)
 
 enum store_rc
 store_key_add(struct store *st, const char *user, const char *label,
-    const struct plan *p, const unsigned char hash[TOKEN_HASH_LEN])
+    const struct plan *p, int64_t expires,
+    const unsigned char hash[TOKEN_HASH_LEN])
 {
 	struct key	 k;
 	MDB_txn		*txn;
@@ -250,6 +282,7 @@ store_key_add(struct store *st, const char *user, const char *label,
 	set_plan(&k, p != NULL ? p : &plans[PLAN_DEFAULT]);
 	k.status = KEY_ACTIVE;
 	k.created = (int64_t)time(NULL);
+	k.expires = expires;
 	memcpy(k.hash, hash, TOKEN_HASH_LEN);
 	if ((rc = store_wr_begin(st, &txn)) != 0)
 		r = store_fail(st, rc, "adding a key");
@@ -339,6 +372,20 @@ enum store_rc
 store_key_set_plan(struct store *st, const char *user, const struct plan *p)
 {
 	return key_update(st, user, "changing a plan", do_plan, p);
+}
+
+static int
+do_expires(struct store *st, MDB_txn *txn, struct key *k, const void *arg)
+{
+	k->expires = *(const int64_t *)arg;
+	return put_key(st, txn, k, 0);
+}
+
+enum store_rc
+store_key_set_expires(struct store *st, const char *user, int64_t expires)
+{
+	return key_update(st, user, "changing an expiry", do_expires,
+	    &expires);
 }
 
 static int

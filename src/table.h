@@ -104,6 +104,7 @@ struct pcell {
 struct ocell {
 	_Alignas(64) _Atomic uint32_t state;
 	uint32_t	 month;
+	uint64_t	 n;		/* calls */
 	_Atomic uint64_t batch;		/* O_FLUSHING: the flush's batch */
 	_Atomic uint64_t stamp;		/* O_FILLING: when, monotonic ms */
 	char		 user[USER_MAX + 1];

@@ -453,7 +453,8 @@ usage_set_flush_ms(struct usage *u, uint64_t ms)
 
 /* Write one call into a free ring entry; -1 if there is none. */
 static int
-ring_add(struct usage *u, const char *user, uint32_t month, const char *type)
+ring_add(struct usage *u, const char *user, uint32_t month, const char *type,
+    uint64_t calls)
 {
 	uint32_t	 start = atomic_fetch_add(&u->h->ovf_next, 1), i, s;
 	struct ocell	*o;
@@ -465,12 +466,13 @@ ring_add(struct usage *u, const char *user, uint32_t month, const char *type)
 			continue;
 		atomic_store(&o->stamp, clock_mono_ns() / NS_PER_MS);
 		o->month = month;
+		o->n = calls;
 		memset(o->user, 0, sizeof(o->user));
 		memset(o->type, 0, sizeof(o->type));
 		memcpy(o->user, user, strlen(user));
 		memcpy(o->type, type, strlen(type));
 		atomic_store_explicit(&o->state, O_READY, memory_order_release);
-		atomic_fetch_add(&u->h->overflows, 1);
+		atomic_fetch_add(&u->h->overflows, calls);
 		return 0;
 	}
 	return -1;
@@ -536,7 +538,7 @@ ring_collect(struct usage *u, uint64_t batch)
 			a->month = o->month;
 			n++;
 		}
-		a->counter++;
+		a->counter += o->n;
 	}
 	return n;
 }
@@ -563,13 +565,13 @@ ring_finish(struct usage *u, uint64_t batch, int done)
  * so it needs no mark. */
 static int
 count_sync(struct usage *u, struct store *st, const char *user,
-    uint32_t month, const char *type)
+    uint32_t month, const char *type, uint64_t calls)
 {
 	struct usage_cell c;
 	struct usage_batch b;
 
 	if (st == NULL) {
-		atomic_fetch_add(&u->h->lost, 1);
+		atomic_fetch_add(&u->h->lost, calls);
 		usage_say(u, "%s: table full, a call of %s was not counted",
 		    u->shm.path, user);
 		return -1;
@@ -578,23 +580,30 @@ count_sync(struct usage *u, struct store *st, const char *user,
 	memcpy(c.user, user, strlen(user));
 	memcpy(c.type, type, strlen(type));
 	c.month = month;
-	c.counter = 1;
+	c.counter = calls;
 	memset(&b, 0, sizeof(b));
 	b.generation = u->h->generation;
 	b.adds = &c;
 	b.nadds = 1;
 	if (store_usage_apply(st, &b) != STORE_OK) {
-		atomic_fetch_add(&u->h->lost, 1);
+		atomic_fetch_add(&u->h->lost, calls);
 		usage_say(u, "%s", store_error(st));
 		return -1;
 	}
-	atomic_fetch_add(&u->h->sync_commits, 1);
+	atomic_fetch_add(&u->h->sync_commits, calls);
 	return 1;
 }
 
 int
 usage_count(struct usage *u, struct store *st, const char *user,
     uint32_t month, const char *type)
+{
+	return usage_count_n(u, st, user, month, type, 1);
+}
+
+int
+usage_count_n(struct usage *u, struct store *st, const char *user,
+    uint32_t month, const char *type, uint64_t calls)
 {
 	uint64_t	 h;
 	struct ccell	*c;
@@ -608,11 +617,11 @@ usage_count(struct usage *u, struct store *st, const char *user,
 	    (c = ccell_claim(u, h, user, month, type)) == NULL) {
 		/* No cell (a full table, a failed lock): count it all the
 		 * same, in the ring, or at once. */
-		if (ring_add(u, user, month, type) == 0)
+		if (ring_add(u, user, month, type, calls) == 0)
 			return 0;
-		return count_sync(u, st, user, month, type);
+		return count_sync(u, st, user, month, type, calls);
 	}
-	atomic_fetch_add_explicit(&c->counter, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&c->counter, calls, memory_order_relaxed);
 	return 0;
 }
 
@@ -646,7 +655,7 @@ usage_pending(struct usage *u, const char *user, uint32_t month)
 		s = atomic_load_explicit(&o->state, memory_order_acquire);
 		if ((s == O_READY || s == O_FLUSHING) && o->month == month &&
 		    strncmp(o->user, user, sizeof(o->user)) == 0)
-			sum++;
+			sum += o->n;
 	}
 	return sum;
 }

@@ -83,6 +83,12 @@ const char *usage_error(const struct usage *);
  */
 int	 usage_count(struct usage *, struct store *, const char *user,
 	    uint32_t month, const char *type);
+/* The same for n calls at once (a batch), in one atomic add. */
+int	 usage_count_n(struct usage *, struct store *, const char *user,
+	    uint32_t month, const char *type, uint64_t n);
+/* The same for n calls at once (a batch), in one atomic add. */
+int	 usage_count_n(struct usage *, struct store *, const char *user,
+	    uint32_t month, const char *type, uint64_t n);
 /*
  * Calls of (user, month) not yet flushed, over all types, the ring
  * included.  Between a flush's commit and its update of the marks here

@@ -23,14 +23,17 @@
 
 static struct server	 srv;
 static char		 tok_unl[TOKEN_STR_LEN + 1], tok_lim[TOKEN_STR_LEN + 1];
-static char		 hdr_unl[128], hdr_lim[128], body[256];
-static char		 clen[32];
+static char		 hdr_unl[128], hdr_lim[128], body[256], body100[256];
 
 struct kind {
 	const char	*name;
-	const char	*env[8];
+	const char	*env[8];	/* a POST's CONTENT_LENGTH is added */
 	const char	*body;
+	char		 clen[32];
 };
+
+#define POST	"REQUEST_METHOD=POST", "PATH_INFO=/", \
+		"CONTENT_TYPE=application/json"
 
 static struct kind kinds[] = {
 	{ "healthz", { "REQUEST_METHOD=GET", "PATH_INFO=/healthz", NULL }, NULL },
@@ -40,8 +43,15 @@ static struct kind kinds[] = {
 	    "QUERY_STRING=numbers=1,2,3", hdr_lim, NULL }, NULL },
 	{ "decode-hex", { "REQUEST_METHOD=GET", "PATH_INFO=/v1/decode-hex",
 	    "QUERY_STRING=hash=y42LW46J9luq3Xq9XMly", hdr_unl, NULL }, NULL },
-	{ "post-nanoid", { "REQUEST_METHOD=POST", "PATH_INFO=/",
-	    "CONTENT_TYPE=application/json", clen, NULL }, body },
+	{ "post-nanoid", { POST, NULL }, body },
+	{ "post-nanoid-100", { POST, NULL }, body100 },	/* count 100 */
+	{ "sqids-encode", { "REQUEST_METHOD=GET", "PATH_INFO=/v1/sqids/encode",
+	    "QUERY_STRING=numbers=1,2,3", hdr_unl, NULL }, NULL },
+	{ "sqids-decode", { "REQUEST_METHOD=GET", "PATH_INFO=/v1/sqids/decode",
+	    "QUERY_STRING=id=86Rf07", hdr_unl, NULL }, NULL },
+	{ "snowflake-parse", { "REQUEST_METHOD=GET",
+	    "PATH_INFO=/v1/snowflake/parse",
+	    "QUERY_STRING=id=1541815603606036480", hdr_unl, NULL }, NULL },
 };
 #define NKINDS	(sizeof(kinds) / sizeof(kinds[0]))
 
@@ -52,6 +62,7 @@ setup(void)
 	struct store	*st;
 	struct plan	 p = { "custom", 1000000000, 1000000000000ULL };
 	char		 dir[] = "/tmp/idmint-bench-XXXXXX", err[512];
+	size_t		 i;
 	unsigned char	 h1[TOKEN_HASH_LEN], h2[TOKEN_HASH_LEN];
 
 	if (sodium_init() < 0 || mkdtemp(dir) == NULL)
@@ -60,8 +71,8 @@ setup(void)
 	snprintf(c.db, sizeof(c.db), "%s/db", dir);
 	if (token_new(tok_unl, h1) == -1 || token_new(tok_lim, h2) == -1 ||
 	    store_open(&st, c.db, 0, err, sizeof(err)) != STORE_OK ||
-	    store_key_add(st, "unl", "", NULL, h1) != STORE_OK ||
-	    store_key_add(st, "lim", "", &p, h2) != STORE_OK) {
+	    store_key_add(st, "unl", "", NULL, 0, h1) != STORE_OK ||
+	    store_key_add(st, "lim", "", &p, 0, h2) != STORE_OK) {
 		fprintf(stderr, "bench_serve: store: %s\n", err);
 		exit(1);
 	}
@@ -75,7 +86,16 @@ setup(void)
 	snprintf(hdr_lim, sizeof(hdr_lim), "HTTP_X_API_KEY=%s", tok_lim);
 	snprintf(body, sizeof(body), "{\"username\":\"unl\",\"token\":\"%s\","
 	    "\"type\":\"nanoid\",\"length\":21}", tok_unl);
-	snprintf(clen, sizeof(clen), "CONTENT_LENGTH=%zu", strlen(body));
+	snprintf(body100, sizeof(body100), "{\"username\":\"unl\","
+	    "\"token\":\"%s\",\"type\":\"nanoid\",\"length\":21,"
+	    "\"count\":100}", tok_unl);
+	for (i = 0; i < NKINDS; i++) {
+		if (kinds[i].body == NULL)
+			continue;
+		snprintf(kinds[i].clen, sizeof(kinds[i].clen),
+		    "CONTENT_LENGTH=%zu", strlen(kinds[i].body));
+		kinds[i].env[3] = kinds[i].clen;
+	}
 }
 
 static int
@@ -129,7 +149,7 @@ main(int argc, char *argv[])
 			    kinds[i].name);
 			return 1;
 		}
-		n = 200000;
+		n = strstr(kinds[i].name, "-100") != NULL ? 5000 : 200000;
 		t = now();
 		for (j = 0; j < n; j++)
 			one(&kinds[i]);

@@ -140,14 +140,14 @@ t_rc "add after --" 0; t_token "add after --"
 # ---- list ----
 run list
 t_rc "list" 0
-t_has "list header" '^NAME +PLAN +RATE +QUOTA +STATUS +CREATED +LABEL$'
-t_has "list bob" '^bob +unlimited +- +- +active +[0-9]{4}-[0-9]{2}-[0-9]{2}T'
+t_has "list header" '^NAME +PLAN +RATE +QUOTA +STATUS +CREATED +EXPIRES +LABEL$'
+t_has "list bob" '^bob +unlimited +- +- +active +[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z +never'
 t_has "list alice" "^alice +free +2/s +1540 +active .*Alice's app ☕\$"
 t_has "list carol" '^carol +custom +5/s +100 +active .* Carol$'
 if [ "$(printf '%s\n' "$out" | wc -l)" -eq 7 ]; then ok; else bad "list: $(printf '%s\n' "$out" | wc -l) lines, wanted 7"; fi
 run --json list
 t_rc "list --json" 0
-t_json "list --json" '[k["name"] for k in j]==["-eve","aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","alice","bob","carol","dave"] and j[2]["rate"]==2 and j[2]["quota"]==1540 and j[3]["rotated"] is None'
+t_json "list --json" '[k["name"] for k in j]==["-eve","aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","alice","bob","carol","dave"] and j[2]["rate"]==2 and j[2]["quota"]==1540 and j[3]["rotated"] is None and j[3]["expires"] is None'
 out=$("$C" -d "$D" --json list 2>"$tmp/err" >/dev/full); rc=$?; err=$(cat "$tmp/err")
 t_rc "output to a full disk" 1; t_err "output to a full disk" 'idmintctl: cannot write the output'
 
@@ -289,6 +289,75 @@ printf 'db = %s\nbogus = 1\n' "$D" > "$tmp/conf"
 out=$(IDMINT_CONF="$tmp/conf" "$C" list 2>"$tmp/err"); rc=$?; err=$(cat "$tmp/err")
 t_rc "bad configuration file" 1
 t_errhas "bad configuration file" "$tmp/conf:2: unknown setting \"bogus\""
+
+# ---- keys that expire ----
+E="$tmp/exp"
+runE() { D="$E" run "$@"; }
+runE add soon --expires 30d
+t_rc "add --expires span" 0; t_token "add --expires span"
+runE add later --expires 2099-12-31
+t_rc "add --expires date" 0; t_token "add --expires date"
+runE add noon --expires 2099-06-01T12:00:00Z
+t_rc "add --expires date and time" 0
+runE add forever --expires never
+t_rc "add --expires never" 0
+runE add past --expires 2020-01-01
+t_rc "add --expires in the past" 1; t_err "add --expires in the past" 'idmintctl: --expires 2020-01-01 is in the past (2020-01-01T00:00:00Z)'
+runE add feb --expires 2099-02-29
+t_rc "add --expires no such day" 1; t_err "add --expires no such day" 'idmintctl: --expires "2099-02-29" is not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, UTC), a span (30d, 12h, 2w, 1y), now or never'
+for junk in 30 30x d -1d 2099-1-1 2099-01-01T25:00:00Z; do
+	runE add junk --expires "$junk"
+	t_rc "add --expires $junk" 1; t_errhas "add --expires $junk" "^idmintctl: --expires \"$junk\" is not a date"
+done
+runE available past
+t_rc "a refused add left nothing" 0
+runE list --expires 3d
+t_rc "--expires is add's" 1; t_err "--expires is add's" 'idmintctl: --expires is not an option of list'
+runE show soon
+t_has "show expires" '^expires: +[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$'; t_has "show: still active" '^status: +active$'
+runE --json show soon
+t_json "--expires 30d is 30 days from now" 'abs(__import__("calendar").timegm(__import__("time").strptime(j["expires"], "%Y-%m-%dT%H:%M:%SZ")) - __import__("time").time() - 30 * 86400) < 60'
+runE show forever
+t_has "show never expires" '^expires: +never$'
+runE list
+t_has "list expires" '^later +unlimited +- +- +active +[0-9T:-]{19}Z +2099-12-31T00:00:00Z$'
+t_has "list never" '^forever .* never *$'
+runE list --expiring 31d
+t_out "list --expiring: only soon" "$(printf '%s\n' "$out" | head -n 1)
+$(printf '%s\n' "$out" | grep '^soon ')"
+if [ "$(printf '%s\n' "$out" | wc -l)" -eq 2 ]; then ok; else bad "list --expiring 31d: [$out]"; fi
+runE --json list --expiring 100y
+t_json "list --expiring --json" '[k["name"] for k in j]==["later","noon","soon"] and j[0]["expires"]=="2099-12-31T00:00:00Z"'
+runE list --expiring 1d
+t_rc "list --expiring, none" 0; t_out "list --expiring, none" ''
+runE list --expiring soon
+t_rc "list --expiring junk" 1; t_errhas "list --expiring junk" '^idmintctl: --expiring "soon" is not a date .*, now$'
+runE expire later 2098-01-01
+t_rc "expire DATE" 0; t_out "expire: quiet" ''
+runE --json show later
+t_json "expire moved it" 'j["expires"]=="2098-01-01T00:00:00Z" and j["status"]=="active"'
+runE expire soon now
+t_rc "expire now" 0
+runE --json show soon
+t_json "expired" 'j["status"]=="expired"'
+runE list
+t_has "list expired" '^soon +unlimited +- +- +expired '
+runE list --expiring 100y
+if printf '%s\n' "$out" | grep -q '^soon '; then bad "an expired key is not expiring: [$out]"; else ok; fi
+runE expire soon never
+runE --json show soon
+t_json "expire never" 'j["status"]=="active" and j["expires"] is None'
+runE suspend later
+runE --json show later
+t_json "suspended wins over expiry" 'j["status"]=="suspended"'
+runE expire soon
+t_rc "expire without when" 1; t_err "expire without when" 'idmintctl: expire wants a DATE, a SPAN or never (idmintctl -h)'
+runE expire nobody 30d
+t_rc "expire unknown" 1; t_err "expire unknown" 'idmintctl: no key named "nobody"'
+runE expire soon tomorrow
+t_rc "expire junk" 1; t_errhas "expire junk" '^idmintctl: the expiry "tomorrow" is not a date'
+out=$("$C" -h 2>&1)
+t_has "-h: expire" '^  expire NAME DATE\|SPAN\|never$'
 
 # ---- root on a store owned by the workers' user works as that user ----
 if [ "$(id -u)" -eq 0 ] && id www-data >/dev/null 2>&1; then

@@ -46,7 +46,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	c.map_size = 64 << 20;
 	if (token_new(token, h) == -1 || store_open(&st, c.db,
 	    (size_t)c.map_size, err, sizeof(err)) != STORE_OK ||
-	    store_key_add(st, "fz", "fuzz", NULL, h) != STORE_OK)
+	    store_key_add(st, "fz", "fuzz", NULL, 0, h) != STORE_OK)
 		abort();
 	store_close(st);
 	if (server_init(&srv, &c) == -1 || server_open(&srv, err,

@@ -23,7 +23,8 @@ URL_MAX = 8000  # about the default request-line limit of nginx, lighttpd, Apach
 STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 MESSAGE = {"encode": "Encode integers to a hashid", "encode-hex": "Encode hex to a hashid",
            "decode": "Decode a hashid", "decode-hex": "Decode a hashid to hex", "meta": "Meta"}
-ENDPOINTS = ["/v1/encode", "/v1/encode-hex", "/v1/decode", "/v1/decode-hex", "/v1/meta"]
+ENDPOINTS = ["/v1/encode", "/v1/encode-hex", "/v1/decode", "/v1/decode-hex", "/v1/meta",
+             "/v1/sqids/encode", "/v1/sqids/decode", "/v1/snowflake/parse", "/v1/snowflake/info"]
 UNAUTH = "Missing or invalid x-oanor-key header"
 E_NUMBERS = "numbers must be comma-separated whole numbers of at least 0"
 E_HEX = "hex must be hexadecimal digits (0-9, a-f, A-F)"
@@ -287,7 +288,7 @@ def cases(stack):
                                                               "limits"}
                                   and all(isinstance(d[k], str) and d[k] for k in
                                           ("name", "note", "source"))
-                                  and d["endpoints"] == 5 and d["paths"] == ENDPOINTS
+                                  and d["endpoints"] == len(ENDPOINTS) and d["paths"] == ENDPOINTS
                                   and d["limits"] == {"numbers": 100, "digits": 100,
                                                       "hex": 1200, "hash": 4096, "salt": 1024,
                                                       "min_length": 1000, "alphabet": 1024}))

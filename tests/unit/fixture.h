@@ -78,7 +78,7 @@ fx_key(struct store *st, const char *user, const struct plan *p,
 	unsigned char	 h[TOKEN_HASH_LEN];
 
 	cr_assert_eq(token_new(token, h), 0);
-	cr_assert_eq(store_key_add(st, user, "label", p, h), STORE_OK, "%s",
+	cr_assert_eq(store_key_add(st, user, "label", p, 0, h), STORE_OK, "%s",
 	    store_error(st));
 }
 

@@ -316,6 +316,137 @@ Test(handlers, long_query_and_header_are_414)
 	answer_free(&a);
 }
 
+/* ---- batches ---------------------------------------------------------- */
+
+static json_object *
+jarr(json_object *o, const char *k, size_t n)
+{
+	json_object	*v;
+
+	cr_assert(json_object_object_get_ex(o, k, &v), "no %s", k);
+	cr_assert(json_object_is_type(v, json_type_array));
+	cr_assert_eq(json_object_array_length(v), n);
+	return v;
+}
+
+static const char *
+jat(json_object *a, size_t i)
+{
+	return json_object_get_string(json_object_array_get_idx(a, i));
+}
+
+Test(handlers, idgen_batch_in_order_and_counted)
+{
+	struct answer	 a;
+	json_object	*o, *ids, *priv;
+	size_t		 i;
+
+	o = post_json("{\"username\":\"alice\",\"token\":\"%s\","
+	    "\"type\":\"uuid\",\"version\":7,\"count\":50}", tok, &a);
+	cr_assert_eq(a.status, 200, "%s", a.body);
+	cr_assert_null(json_object_object_get(o, "id"));
+	ids = jarr(o, "ids", 50);
+	for (i = 1; i < 50; i++)
+		cr_assert_lt(strcmp(jat(ids, i - 1), jat(ids, i)), 0,
+		    "%s !< %s", jat(ids, i - 1), jat(ids, i));
+	json_object_put(o);
+	answer_free(&a);
+	o = post_json("{\"username\":\"alice\",\"token\":\"%s\","
+	    "\"type\":\"snowflake\",\"count\":\"200\"}", tok, &a);
+	cr_assert_eq(a.status, 200, "%s", a.body);
+	ids = jarr(o, "ids", 200);
+	for (i = 1; i < 200; i++)
+		cr_assert_lt(strtoull(jat(ids, i - 1), NULL, 10),
+		    strtoull(jat(ids, i), NULL, 10));
+	json_object_put(o);
+	answer_free(&a);
+	o = post_json("{\"username\":\"alice\",\"token\":\"%s\","
+	    "\"type\":\"keypair\",\"count\":3}", tok, &a);
+	cr_assert_eq(a.status, 200, "%s", a.body);
+	ids = jarr(o, "ids", 3);
+	priv = jarr(o, "privateIDs", 3);
+	for (i = 0; i < 3; i++) {
+		cr_assert_eq(strlen(jat(ids, i)), 64);
+		cr_assert_eq(strlen(jat(priv, i)), 128);
+		/* An Ed25519 secret key ends with its public key. */
+		cr_assert_str_eq(jat(priv, i) + 64, jat(ids, i));
+	}
+	json_object_put(o);
+	answer_free(&a);
+	o = post_json("{\"username\":\"alice\",\"token\":\"%s\","
+	    "\"type\":\"license\",\"count\":1}", tok, &a);
+	cr_assert_eq(a.status, 200, "%s", a.body);
+	cr_assert_eq(strlen(jat(jarr(o, "ids", 1), 0)), 29);
+	json_object_put(o);
+	answer_free(&a);
+	cr_assert_eq(counted("alice"), 254);
+}
+
+Test(handlers, idgen_batch_bad_count)
+{
+	static const struct {
+		const char	*count, *error;
+	} cases[] = {
+		{ "0", "Count must be a whole number of at least 1" },
+		{ "\"-1\"", "Count must be a whole number of at least 1" },
+		{ "1.5", "Count must be a whole number of at least 1" },
+		{ "true", "Count must be a whole number of at least 1" },
+		{ "\"\"", "Count must be a whole number of at least 1" },
+		{ "1001", "Count too large, please use a smaller number" },
+		{ "99999999999999999999999",
+		  "Count too large, please use a smaller number" },
+	};
+	struct answer	 a;
+	json_object	*o;
+	char		 fmt[256];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(fmt, sizeof(fmt), "{\"username\":\"alice\","
+		    "\"token\":\"%%s\",\"type\":\"uuid\",\"count\":%s}",
+		    cases[i].count);
+		o = post_json(fmt, tok, &a);
+		cr_assert_eq(a.status, 400, "%s: %s", cases[i].count, a.body);
+		cr_assert_str_eq(jstr(o, "error"), cases[i].error);
+		json_object_put(o);
+		answer_free(&a);
+	}
+	/* Credentials and the type come first. */
+	o = post_json("{\"username\":\"alice\",\"token\":\"x%s\","
+	    "\"count\":0}", tok, &a);
+	cr_assert_eq(a.status, 401);
+	json_object_put(o);
+	answer_free(&a);
+	o = post_json("{\"username\":\"alice\",\"token\":\"%s\","
+	    "\"type\":\"ulid\",\"count\":0}", tok, &a);
+	cr_assert_str_eq(jstr(o, "error"), "ID Type ulid not supported.");
+	json_object_put(o);
+	answer_free(&a);
+	cr_assert_eq(counted("alice"), 0);
+}
+
+/* The free plan's 1,540 calls: a batch of 1,000, then one more is more
+ * than is left, refused whole. */
+Test(handlers, idgen_batch_over_the_quota_is_refused_whole)
+{
+	struct answer	 a;
+	json_object	*o;
+
+	o = post_json("{\"username\":\"fred\",\"token\":\"%s\","
+	    "\"type\":\"2fa\",\"count\":1000}", ftok, &a);
+	cr_assert_eq(a.status, 200, "%s", a.body);
+	json_object_put(o);
+	answer_free(&a);
+	o = post_json("{\"username\":\"fred\",\"token\":\"%s\","
+	    "\"type\":\"2fa\",\"count\":1000}", ftok, &a);
+	cr_assert_eq(a.status, 429, "%s", a.body);
+	cr_assert_str_eq(jstr(o, "error"), "Monthly quota exceeded");
+	cr_assert_str_eq(answer_header(&a, "RateLimit-Remaining"), "540");
+	json_object_put(o);
+	answer_free(&a);
+	cr_assert_eq(counted("fred"), 1000);
+}
+
 /* ---- /v1 -------------------------------------------------------------- */
 
 Test(handlers, v1_encode_decode)
@@ -410,7 +541,7 @@ Test(handlers, v1_meta_from_the_tables)
 	d = jdata(o);
 	/* A count, as the hosted API sends it; the paths in a list. */
 	cr_assert_eq(json_object_get_int(json_object_object_get(d,
-	    "endpoints")), 5);
+	    "endpoints")), 9);
 	cr_assert(json_object_is_type(json_object_object_get(d, "endpoints"),
 	    json_type_int));
 	e = json_object_object_get(d, "paths");
@@ -419,7 +550,7 @@ Test(handlers, v1_meta_from_the_tables)
 			cr_assert_str_eq(json_object_get_string(
 			    json_object_array_get_idx(e, n++)), routes[i].path);
 	cr_assert_eq(json_object_array_length(e), n);
-	cr_assert_eq(n, 5);
+	cr_assert_eq(n, 9);
 	l = json_object_object_get(d, "limits");
 	cr_assert_eq(json_object_get_int(json_object_object_get(l, "numbers")),
 	    100);

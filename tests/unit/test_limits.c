@@ -75,6 +75,20 @@ request(const char *user, uint32_t rate, uint64_t quota, uint64_t now,
 	return v->ok;
 }
 
+/* A request of n calls (a batch), as h_idgen makes it. */
+static int
+batch(const char *user, uint32_t rate, uint64_t quota, uint64_t n,
+    uint64_t now, int status, struct limit_verdict *v)
+{
+	cr_assert_eq(store_rd_begin(st), STORE_OK);
+	cr_assert_eq(limits_check_n(u, st, user, rate, quota, n, now / MS, now, v), 0,
+	    "%s", v->message);
+	if (v->ok)
+		cr_assert_geq(limits_done(u, st, v, "uuid", status), 0);
+	store_rd_end(st);
+	return v->ok;
+}
+
 /* The calendar of clock.c, which limits read months and resets from;
  * times here are ns, the clock's calendar takes ms. */
 Test(limits, month_of_and_month_left)
@@ -496,4 +510,90 @@ Test(limits, a_claim_cut_short_is_recounted)
 	cr_assert(request("alice", 5, 10, t, 200, &v), "%s", v.message);
 	cr_assert_eq(atomic_load(&u->h->used[T_RATE]), 1);
 	cr_assert_eq(atomic_load(&u->h->used[T_QUOTA]), 1);
+}
+
+/* A batch reserves all its calls or none, and counts each one. */
+Test(limits, batch_reserves_all_or_none)
+{
+	struct limit_verdict v;
+	uint64_t	 t = utc(2026, 11, 10, 12, 0, 0);
+
+	cr_assert(batch("alice", 0, 10, 8, t, 200, &v));
+	cr_assert_eq(v.remaining, 2);
+	cr_assert_eq(usage_pending(u, "alice", 202611), 8);
+	/* Three do not fit: refused whole, and the headers say two are left. */
+	cr_assert(!batch("alice", 0, 10, 3, t, 200, &v));
+	cr_assert_eq(v.status, 429);
+	cr_assert_str_eq(v.message, "Monthly quota exceeded");
+	cr_assert_eq(v.remaining, 2);
+	cr_assert_eq(usage_pending(u, "alice", 202611), 8);
+	/* A failed batch gives all of its calls back. */
+	cr_assert(batch("alice", 0, 10, 2, t, 400, &v));
+	cr_assert(batch("alice", 0, 10, 2, t, 200, &v));
+	cr_assert_eq(v.remaining, 0);
+	cr_assert(!request("alice", 0, 10, t, 200, &v));
+	cr_assert_eq(usage_pending(u, "alice", 202611), 10);
+	/* More than the whole quota never passes. */
+	cr_assert(!batch("bob", 0, 10, 11, t, 200, &v));
+	cr_assert_eq(v.remaining, 10);
+	cr_assert(batch("bob", 0, 10, 10, t, 200, &v));
+}
+
+/* One request spends one unit of rate however large its batch; a key
+ * without a quota counts every call too. */
+Test(limits, batch_spends_one_unit_of_rate)
+{
+	struct limit_verdict v;
+	uint64_t	 t = utc(2026, 11, 10, 12, 0, 0);
+
+	cr_assert(batch("alice", 2, 0, 500, t, 200, &v));
+	cr_assert_eq(v.remaining, 1);
+	cr_assert(batch("alice", 2, 0, 500, t, 200, &v));
+	cr_assert(!batch("alice", 2, 0, 1, t, 200, &v));
+	cr_assert_str_eq(v.message, "Rate limit exceeded");
+	cr_assert_eq(usage_pending(u, "alice", 202611), 1000);
+}
+
+/* While a batch is held (by another process: one process serves one
+ * request at a time), the others see all of its calls taken. */
+Test(limits, batch_held_counts_against_others)
+{
+	struct limit_verdict v;
+	uint64_t	 t = utc(2026, 11, 10, 12, 0, 0);
+	int		 to[2], from[2], status;
+	char		 c;
+	pid_t		 pid;
+
+	cr_assert_eq(pipe(to), 0);
+	cr_assert_eq(pipe(from), 0);
+	if ((pid = fork()) == 0) {
+		struct limit_verdict held;
+		struct usage	*cu;
+		struct store	*cst;
+		char		 err[256];
+
+		if (usage_open(fx_dir, NULL, &cu, err, sizeof(err)) != 0 ||
+		    store_open(&cst, fx_db, 0, err, sizeof(err)) != 0)
+			_exit(2);
+		store_rd_begin(cst);
+		if (limits_check_n(cu, cst, "alice", 0, 5, 4, t / MS, t,
+		    &held) != 0 || !held.ok || write(from[1], "h", 1) != 1 ||
+		    read(to[0], &c, 1) != 1)
+			_exit(3);
+		/* Given back: the four are free again. */
+		if (limits_done(cu, cst, &held, "uuid", 503) != 0)
+			_exit(4);
+		store_rd_end(cst);
+		_exit(write(from[1], "g", 1) == 1 ? 0 : 5);
+	}
+	cr_assert_eq(read(from[0], &c, 1), 1);
+	cr_assert(!batch("alice", 0, 5, 2, t, 200, &v));
+	cr_assert(request("alice", 0, 5, t, 200, &v));
+	cr_assert(!request("alice", 0, 5, t, 200, &v));
+	cr_assert_eq(write(to[1], "d", 1), 1);
+	cr_assert_eq(read(from[0], &c, 1), 1);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%d", status);
+	cr_assert(batch("alice", 0, 5, 4, t, 200, &v));
+	cr_assert_eq(usage_pending(u, "alice", 202611), 5);
 }

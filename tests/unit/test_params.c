@@ -168,3 +168,48 @@ Test(params, duplicates_and_overflow)
 	qlist_free(&ql);
 	buf_free(&msg);
 }
+
+/* 64-bit numbers: any number of digits, each at most the row's value. */
+Test(params, uints)
+{
+	static const struct pdef u = { "numbers", PK_UINTS, 0, 3, UINT64_MAX,
+	    1 };
+	struct buf	 msg;
+	struct qlist	 ql;
+	struct param	 p;
+	uint64_t	 v[3];
+	static const struct {
+		const char	*q, *msg;
+	} cases[] = {
+		{ "numbers=18446744073709551616",
+		  "numbers must each be at most 18446744073709551615" },
+		{ "numbers=1,99999999999999999999999",
+		  "numbers must each be at most 18446744073709551615" },
+		{ "numbers=1,2,3,4", "numbers must hold at most 3 numbers" },
+		{ "numbers=1,", "numbers must be comma-separated whole numbers "
+		  "of at least 0" },
+		{ "numbers=", "numbers is required" },
+	};
+	size_t		 i;
+	const char	*q = "numbers=+000000000000000000000018446744073709551615,0"
+			    ",+7";
+
+	buf_init(&msg, 0);
+	qlist_init(&ql);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_assert_eq(qlist_parse(&ql, cases[i].q, strlen(cases[i].q)),
+		    0);
+		cr_assert_eq(params_check(&ql, &u, 1, &p, &msg), -1);
+		cr_assert_str_eq(buf_cstr(&msg), cases[i].msg);
+	}
+	cr_assert_eq(qlist_parse(&ql, q, strlen(q)), 0);
+	cr_assert_eq(params_check(&ql, &u, 1, &p, &msg), 0, "%s",
+	    buf_cstr(&msg));
+	cr_assert_eq(params_uints(&p, v, 3), 3);
+	cr_assert_eq(v[0], UINT64_MAX);
+	cr_assert_eq(v[1], 0);
+	cr_assert_eq(v[2], 7);
+	cr_assert_eq(params_uints(&p, v, 2), 2);
+	qlist_free(&ql);
+	buf_free(&msg);
+}

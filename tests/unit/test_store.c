@@ -18,6 +18,7 @@
 #include <lmdb.h>
 #include <sodium.h>
 
+#include "clock.h"
 #include "fixture.h"
 
 #define dbdir	fx_db
@@ -57,7 +58,7 @@ key_add(struct store *st, const char *user, const char *label,
 	unsigned char	 h[TOKEN_HASH_LEN];
 
 	cr_assert_eq(token_new(token, h), 0);
-	return store_key_add(st, user, label, p, h);
+	return store_key_add(st, user, label, p, 0, h);
 }
 
 static enum store_rc
@@ -350,6 +351,149 @@ Test(store, suspend_and_resume)
 	cr_assert_eq(store_key_set_status(st, "zed", KEY_ACTIVE),
 	    STORE_NOTFOUND);
 	done(st);
+}
+
+/* ---- expiry ----------------------------------------------------------- */
+
+static uint64_t	 fake_ms;
+
+static uint64_t
+fake_clock(void)
+{
+	return fake_ms;
+}
+
+/* An expired key is refused exactly as a suspended one, by name and by
+ * token, from its second of expiry on. */
+Test(store, expired_key_is_refused_like_a_suspended_one)
+{
+	struct store	*st = fresh();
+	char		 t[TOKEN_STR_LEN + 1];
+	struct key	 k;
+	int64_t		 at = 1893456000;	/* 2030-01-01 */
+
+	add(st, "bob", t);
+	cr_assert_eq(store_key_set_expires(st, "bob", at), STORE_OK);
+	cr_assert_eq(store_key_by_user(st, "bob", 3, &k), STORE_OK);
+	cr_assert_eq(k.expires, at);
+	cr_assert_eq(k.status, KEY_ACTIVE);
+	clock_set(fake_clock);
+	fake_ms = (uint64_t)at * 1000 - 1;
+	cr_assert_not(key_expired(&k, at - 1));
+	cr_assert_eq(auth_user_tok(st, "bob", 3, t, strlen(t), &k), STORE_OK);
+	cr_assert_eq(auth_tok(st, t, strlen(t), &k), STORE_OK);
+	fake_ms = (uint64_t)at * 1000;
+	cr_assert(key_expired(&k, at));
+	cr_assert_eq(auth_user_tok(st, "bob", 3, t, strlen(t), &k),
+	    STORE_DENIED);
+	cr_assert_eq(k.user[0], '\0');
+	cr_assert_eq(auth_tok(st, t, strlen(t), &k), STORE_DENIED);
+	/* Never again: it works at once. */
+	cr_assert_eq(store_key_set_expires(st, "bob", 0), STORE_OK);
+	cr_assert_eq(auth_tok(st, t, strlen(t), &k), STORE_OK);
+	cr_assert_eq(k.expires, 0);
+	cr_assert_eq(store_key_set_expires(st, "zed", at), STORE_NOTFOUND);
+	clock_set(NULL);
+	done(st);
+}
+
+/* The store's `keys` with LMDB itself, the store closed. */
+static MDB_env *
+raw_keys(unsigned flags, MDB_txn **txn, MDB_dbi *dbi)
+{
+	MDB_env		*env;
+
+	cr_assert_eq(mdb_env_create(&env), 0);
+	cr_assert_eq(mdb_env_set_maxdbs(env, 8), 0);
+	cr_assert_eq(mdb_env_open(env, dbdir, MDB_NOTLS, 0600), 0);
+	cr_assert_eq(mdb_txn_begin(env, NULL, flags, txn), 0);
+	cr_assert_eq(mdb_dbi_open(*txn, "keys", 0, dbi), 0);
+	return env;
+}
+
+static size_t
+raw_get(const char *user, unsigned char *out, size_t max)
+{
+	MDB_env		*env;
+	MDB_txn		*txn;
+	MDB_dbi		 dbi;
+	MDB_val		 k = { strlen(user), (void *)user }, v;
+	size_t		 n;
+
+	env = raw_keys(MDB_RDONLY, &txn, &dbi);
+	cr_assert_eq(mdb_get(txn, dbi, &k, &v), 0);
+	n = v.mv_size < max ? v.mv_size : max;
+	memcpy(out, v.mv_data, n);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	return n;
+}
+
+static void
+raw_put(const char *user, unsigned char *rec, size_t n)
+{
+	MDB_env		*env;
+	MDB_txn		*txn;
+	MDB_dbi		 dbi;
+	MDB_val		 k = { strlen(user), (void *)user }, v = { n, rec };
+
+	env = raw_keys(0, &txn, &dbi);
+	cr_assert_eq(mdb_put(txn, dbi, &k, &v, 0), 0);
+	cr_assert_eq(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+/*
+ * A version 1 record, laid out by hand as stores made before expiry hold
+ * them, stays readable; a key without an expiry is still written in that
+ * format, byte for byte, and one with an expiry as version 2.
+ */
+Test(store, version_1_records_stay_readable)
+{
+	struct store	*st = fresh();
+	unsigned char	 rec[512], v1[] = {
+	    1, 0,			/* version 1, active */
+	    2, 0, 0, 0,			/* rate 2 */
+	    0x04, 0x06, 0, 0, 0, 0, 0, 0,	/* quota 1540 */
+	    0x80, 0x8b, 0x5b, 0x6a, 0, 0, 0, 0,	/* created 1784384384 */
+	    0, 0, 0, 0, 0, 0, 0, 0,	/* never rotated */
+	    [30 + TOKEN_HASH_LEN] = 4, 3, 0,	/* plan and label lengths */
+	    'f', 'r', 'e', 'e', 'o', 'l', 'd' };
+	char		 t[TOKEN_STR_LEN + 1];
+	struct key	 k;
+	size_t		 n;
+
+	add(st, "old", t);
+	token_hash(t, strlen(t), v1 + 30);
+	store_close(st);
+	raw_put("old", v1, sizeof(v1));
+	st = open_store(0);
+	cr_assert_eq(store_key_by_user(st, "old", 3, &k), STORE_OK,
+	    "%s", store_error(st));
+	cr_assert_eq(k.rate, 2);
+	cr_assert_eq(k.quota, 1540);
+	cr_assert_eq(k.created, 1784384384);
+	cr_assert_eq(k.expires, 0);
+	cr_assert_str_eq(k.plan, "free");
+	cr_assert_str_eq(k.label, "old");
+	cr_assert_eq(auth_tok(st, t, strlen(t), &k), STORE_OK);
+	/* An expiry makes it version 2, 8 bytes longer; never, version 1. */
+	cr_assert_eq(store_key_set_expires(st, "old", 1893456000), STORE_OK);
+	store_close(st);
+	n = raw_get("old", rec, sizeof(rec));
+	cr_assert_eq(rec[0], 2);
+	cr_assert_eq(n, sizeof(v1) + 8);
+	cr_assert_eq(memcmp(rec + 30, "\x80\xd8\xdb\x70\0\0\0\0", 8), 0);
+	st = open_store(0);
+	cr_assert_eq(store_key_by_user(st, "old", 3, &k), STORE_OK);
+	cr_assert_eq(k.expires, 1893456000);
+	cr_assert_str_eq(k.label, "old");
+	cr_assert_eq(store_key_set_expires(st, "old", 0), STORE_OK);
+	store_close(st);
+	n = raw_get("old", rec, sizeof(rec));
+	cr_assert_eq(n, sizeof(v1));
+	cr_assert_eq(memcmp(rec, v1, n), 0);
+	rm_dir();
 }
 
 Test(store, remove)
