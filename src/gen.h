@@ -149,6 +149,14 @@ extern struct gen_setup gen_setup;
 /* After sodium_init() and after fork: the fingerprint names the process. */
 void	 gen_setup_default(void);
 
+/*
+ * The millisecond of the last snowflake this process issued (0: none);
+ * and the one a slot's last holder issued, below which this process
+ * issues none (a clock stepped back waits, or is refused).
+ */
+uint64_t gen_snowflake_last(void);
+void	 gen_snowflake_floor(uint64_t ms);
+
 extern const struct generator gen_uuid, gen_nanoid, gen_2fa, gen_license,
 	    gen_words, gen_snowflake, gen_keypair, gen_cuid;
 

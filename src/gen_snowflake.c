@@ -25,6 +25,24 @@ static struct {
 	int		 used;
 } sf;
 
+uint64_t
+gen_snowflake_last(void)
+{
+	return sf.used ? sf.ms : 0;
+}
+
+void
+gen_snowflake_floor(uint64_t ms)
+{
+	if (ms == 0 || (sf.used && sf.ms >= ms))
+		return;
+	/* As if every sequence of that ms were spent: the next ID waits
+	 * for a later ms, or the clock is behind and it is refused. */
+	sf.used = 1;
+	sf.ms = ms;
+	sf.seq = SEQ_MAX;
+}
+
 /* The next free (ms, seq) pair, or -1 if the clock will not allow one. */
 static int
 sf_next(uint64_t *ms, unsigned *seq)

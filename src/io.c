@@ -3,7 +3,12 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,21 +216,119 @@ io_is_cgi(void)
 	return FCGX_IsCGI();
 }
 
+static int	 listen_unix;	/* the listening socket is AF_UNIX */
+
 int
 io_fcgi_open(void)
 {
-	if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgi_req, 0, 0) != 0)
+	struct sockaddr_storage sa;
+	socklen_t	 len = sizeof(sa);
+
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgi_req, 0,
+	    FCGI_FAIL_ACCEPT_ON_INTR) != 0)
 		return -1;
+	listen_unix = getsockname(fcgi_req.listen_sock, (struct sockaddr *)&sa,
+	    &len) == 0 && sa.ss_family == AF_UNIX;
 	return 0;
 }
 
-int
-io_fcgi_accept(struct io *io)
+/*
+ * accept(2) with the stop signals open, bounded by a short timer: the
+ * socket is shared with the other workers, so the connection ppoll saw
+ * may be taken by one of them, and a stop signal that lands just before
+ * the call must not leave us blocked in it until the next connection.
+ */
+static int
+bounded_accept(int fd, const sigset_t *open)
 {
-	if (FCGX_Accept_r(&fcgi_req) < 0)
-		return -1;
+	struct itimerval it = { { 0, 0 }, { 0, 100 * 1000 } }, none;
+	sigset_t	 was;
+	int		 c, e;
+
+	memset(&none, 0, sizeof(none));
+	setitimer(ITIMER_REAL, &it, NULL);
+	sigprocmask(SIG_SETMASK, open, &was);
+	c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+	e = errno;
+	sigprocmask(SIG_SETMASK, &was, NULL);
+	setitimer(ITIMER_REAL, &none, NULL);
+	errno = e;
+	return c;
+}
+
+/* Did the web server close the kept connection? */
+static int
+conn_closed(int fd)
+{
+	char	 c;
+
+	return recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
+/*
+ * Wait for the next request.  The stop signals stay blocked here but
+ * inside ppoll(2) and our own accept(2), which take them atomically, so a
+ * signal never lands between a check and a wait that would outlast it.
+ * A kept connection is read by libfcgi only once data is there; a new
+ * one on a unix socket is accepted here and handed to libfcgi (a TCP one
+ * is left to libfcgi's accept, which checks FCGI_WEB_SERVER_ADDRS).
+ */
+int
+io_fcgi_wait(struct io *io, const sigset_t *open,
+    volatile sig_atomic_t *stop, int idle_ms)
+{
+	struct pollfd	 pfd;
+	struct timespec	 ts = { idle_ms / 1000, (long)(idle_ms % 1000) * 1000000 };
+	sigset_t	 was;
+	int		 n, c;
+
+	for (;;) {
+		if (*stop)
+			return -1;
+		pfd.fd = fcgi_req.ipcFd >= 0 ? fcgi_req.ipcFd :
+		    fcgi_req.listen_sock;
+		pfd.events = POLLIN;
+		n = ppoll(&pfd, 1, idle_ms >= 0 ? &ts : NULL, open);
+		if (*stop)
+			return -1;
+		if (n == 0)
+			return 0;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (fcgi_req.ipcFd >= 0) {
+			if (!conn_closed(fcgi_req.ipcFd))
+				break;
+			FCGX_Free(&fcgi_req, 1);
+			continue;
+		}
+		if (!listen_unix)
+			break;
+		if ((c = bounded_accept(fcgi_req.listen_sock, open)) == -1) {
+			if (errno == EINTR || errno == EAGAIN ||
+			    errno == ECONNABORTED)
+				continue;
+			return -1;
+		}
+		fcgi_req.ipcFd = c;
+		/* FCGX_Accept_r first finishes the last request, which would
+		 * close a connection it was not told to keep. */
+		fcgi_req.keepConnection = 1;
+		break;
+	}
+	if (!listen_unix && fcgi_req.ipcFd < 0) {
+		/* libfcgi's own accept, with the stop signals open. */
+		sigprocmask(SIG_SETMASK, open, &was);
+		n = FCGX_Accept_r(&fcgi_req);
+		sigprocmask(SIG_SETMASK, &was, NULL);
+	} else
+		n = FCGX_Accept_r(&fcgi_req);
+	if (n < 0)
+		return *stop || n != -EINTR ? -1 : 0;
 	io_fcgi(io, &fcgi_req);
-	return 0;
+	return 1;
 }
 
 static ssize_t

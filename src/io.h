@@ -6,8 +6,10 @@
 #ifndef IDMINT_IO_H
 #define IDMINT_IO_H
 
-#include <stddef.h>
 #include <sys/types.h>
+
+#include <signal.h>
+#include <stddef.h>
 
 struct io {
 	const char	*(*getenv)(struct io *, const char *);
@@ -25,8 +27,14 @@ void	 io_fcgi(struct io *, void *fcgx_request);
 /* The FastCGI accept loop, kept here so that only io.c knows libfcgi. */
 int	 io_is_cgi(void);
 int	 io_fcgi_open(void);
-/* Wait for the next request and point io at it; -1 when the loop ends. */
-int	 io_fcgi_accept(struct io *);
+/*
+ * Wait for the next request and point io at it: 1.  0 when idle_ms (-1:
+ * no limit) pass without one, or a wait was cut short; -1 when *stop is
+ * set (a stop signal, taken only while `open` is the signal mask) or
+ * libfcgi fails.
+ */
+int	 io_fcgi_wait(struct io *, const sigset_t *open,
+	    volatile sig_atomic_t *stop, int idle_ms);
 void	 io_fcgi_finish(void);
 /* Async-signal-safe: ask the loop to stop after the request in hand. */
 void	 io_fcgi_shutdown(void);

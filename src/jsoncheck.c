@@ -201,12 +201,15 @@ json_check_flat(const char *s, size_t len)
 	struct jc j = { (const unsigned char *)s,
 	    (const unsigned char *)s + len, 0, 1, 0 };
 
+	/* Broken JSON is that first, whatever it nests. */
+	if (!json_check(s, len))
+		return JSON_BAD;
 	ws(&j);
 	if (j.p == j.e || *j.p != '{')
 		return JSON_BAD;
 	if (value(&j) && j.p == j.e)
 		return JSON_FLAT;
-	return j.nested ? JSON_NESTED : JSON_BAD;
+	return JSON_NESTED;
 }
 
 static int	 hex4(const char *, unsigned *);

@@ -30,6 +30,13 @@ on_stop(int sig)
 	io_fcgi_shutdown();
 }
 
+/* SIGALRM only cuts a bounded wait short (see io_fcgi_wait). */
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+}
+
 static int
 signals_init(void)
 {
@@ -40,12 +47,16 @@ signals_init(void)
 	sigaddset(&stopsigs, SIGTERM);
 	sigaddset(&stopsigs, SIGUSR1);
 	sigaddset(&stopsigs, SIGINT);
+	sigaddset(&stopsigs, SIGALRM);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
 	    sigaction(SIGUSR1, &sa, NULL) == -1 ||
 	    sigaction(SIGINT, &sa, NULL) == -1)
+		return -1;
+	sa.sa_handler = on_alarm;
+	if (sigaction(SIGALRM, &sa, NULL) == -1)
 		return -1;
 	sa.sa_handler = SIG_IGN;
 	return sigaction(SIGPIPE, &sa, NULL);
@@ -65,8 +76,9 @@ main(int argc, char *argv[])
 	struct server	 srv;
 	struct io	 io;
 	const char	*path = NULL;
+	sigset_t	 open;
 	char		 err[512];
-	int		 ch, test_only = 0;
+	int		 ch, rc, test_only = 0;
 
 	while ((ch = getopt(argc, argv, "c:tVh")) != -1) {
 		switch (ch) {
@@ -135,15 +147,25 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	/*
-	 * A stop signal may interrupt only the wait for a request: during one
-	 * it stays pending (a read or write cut short by EINTR would lose the
-	 * answer), and is taken as soon as the next wait begins.
+	 * A stop signal may interrupt only the wait for a request: it is
+	 * blocked but inside the wait, which takes it atomically, so it is
+	 * never missed and never cuts a request in hand short (a read or
+	 * write cut by EINTR would lose the answer).  An idle worker flushes
+	 * its counts when they are due.
 	 */
+	sigprocmask(SIG_BLOCK, &stopsigs, &open);
+	sigdelset(&open, SIGTERM);
+	sigdelset(&open, SIGUSR1);
+	sigdelset(&open, SIGINT);
+	sigdelset(&open, SIGALRM);
 	for (;;) {
-		sigprocmask(SIG_UNBLOCK, &stopsigs, NULL);
-		if (stopping || io_fcgi_accept(&io) == -1)
+		if ((rc = io_fcgi_wait(&io, &open, &stopping,
+		    (int)srv.conf.flush_ms)) == -1)
 			break;
-		sigprocmask(SIG_BLOCK, &stopsigs, NULL);
+		if (rc == 0) {
+			server_idle(&srv);
+			continue;
+		}
 		serve(&srv, &io);
 		io_fcgi_finish();
 	}

@@ -96,15 +96,19 @@ static int
 claim_slot(struct server *s, char *err, size_t errlen)
 {
 	unsigned	 slot, slot_bits = 10 - (unsigned)s->conf.node_bits;
+	uint64_t	 last;
 
 	if (s->slot >= 0)
 		return 0;
-	if (store_lease_claim(s->store, slot_bits, getpid(), &slot) !=
+	if (store_lease_claim(s->store, slot_bits, getpid(), &slot, &last) !=
 	    STORE_OK) {
 		snprintf(err, errlen, "%s", store_error(s->store));
 		return -1;
 	}
 	s->slot = (int)slot;
+	s->slot_ms = last;
+	/* Never below what the slot's earlier holders issued. */
+	gen_snowflake_floor(last);
 	gen_setup.worker_id = (uint32_t)(s->conf.node_id << slot_bits | slot);
 	log_debug("snowflake worker id %u", gen_setup.worker_id);
 	return 0;
@@ -134,7 +138,7 @@ server_free(struct server *s)
 	    usage_flush(s->usage, s->store) == -1)
 		log_err("final usage flush: %s", usage_error(s->usage));
 	if (s->slot >= 0 && store_lease_release(s->store, (unsigned)s->slot,
-	    getpid()) != STORE_OK)
+	    getpid(), gen_snowflake_last()) != STORE_OK)
 		log_warn("snowflake slot release: %s", store_error(s->store));
 	if (s->usage != NULL)
 		usage_close(s->usage);
@@ -325,9 +329,26 @@ serve(struct server *s, struct io *io)
 		log_info("client went away before the response was sent");
 	forget_secrets(&x, io);
 	/* After the answer is out, so no client waits for a flush. */
-	if (s->usage != NULL && s->conf.count_usage &&
-	    usage_maybe_flush(s->usage, s->store,
-	    clock_mono_ns() / NS_PER_MS) == -1)
-		log_err("usage flush: %s", usage_error(s->usage));
+	server_idle(s);
 	buf_free(&x.errbuf);
+}
+
+void
+server_idle(struct server *s)
+{
+	uint64_t	 mono = clock_mono_ns() / NS_PER_MS, last;
+
+	if (s->usage != NULL && s->conf.count_usage &&
+	    usage_maybe_flush(s->usage, s->store, mono) == -1)
+		log_err("usage flush: %s", usage_error(s->usage));
+	/* The slot's lease learns the last millisecond issued, at least
+	 * once a second, for its next holder should this one die. */
+	if (s->slot >= 0 && (last = gen_snowflake_last()) > s->slot_ms &&
+	    mono - s->slot_at >= 1000) {
+		if (store_lease_record(s->store, (unsigned)s->slot, getpid(),
+		    last) != STORE_OK)
+			log_warn("snowflake slot: %s", store_error(s->store));
+		s->slot_ms = last;
+		s->slot_at = mono;
+	}
 }

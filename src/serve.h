@@ -25,6 +25,8 @@ struct server {
 	struct response	 resp;
 	struct buf	 data;		/* a /v1 answer's `data`, reused */
 	int		 slot;		/* snowflake slot held, -1: none */
+	uint64_t	 slot_ms;	/* last ms recorded in its lease */
+	uint64_t	 slot_at;	/* when (monotonic ms) */
 };
 
 /* What a handler sees of the request in hand. */
@@ -59,6 +61,9 @@ int	 harden_process(const struct conf *);
 int	 server_open(struct server *, char *err, size_t errlen);
 void	 server_free(struct server *);
 void	 serve(struct server *, struct io *);
+/* Between requests (after each, and when idle): flush counts when due,
+ * record the snowflake slot's last millisecond at least once a second. */
+void	 server_idle(struct server *);
 
 /* For handlers: set the error message and return the status. */
 enum status	 ctx_error(struct ctx *, enum status, const char *msg);

@@ -207,11 +207,18 @@ enum store_rc	 store_usage_each(struct store *, const char *user,
  * holder is dead (no such pid, or a pid reused by a younger process: its
  * start time in /proc/PID/stat differs from the one recorded), and record
  * (pid, start time).  A pid that already holds a slot gets it again.
+ * *last_ms is the last millisecond the slot's holders issued a snowflake
+ * in, as they recorded it (0: none), which a new holder must not go below.
  * STORE_BUSY when every slot is held by a live process.
  */
 enum store_rc	 store_lease_claim(struct store *, unsigned slot_bits,
-		    pid_t pid, unsigned *slot);
-/* Give the slot back, if pid holds it. */
-enum store_rc	 store_lease_release(struct store *, unsigned slot, pid_t pid);
+		    pid_t pid, unsigned *slot, uint64_t *last_ms);
+/* Record the last millisecond issued in, if pid holds the slot (at least
+ * once a second while it issues, and at release). */
+enum store_rc	 store_lease_record(struct store *, unsigned slot, pid_t pid,
+		    uint64_t last_ms);
+/* Give the slot back, if pid holds it, keeping its last millisecond. */
+enum store_rc	 store_lease_release(struct store *, unsigned slot, pid_t pid,
+		    uint64_t last_ms);
 
 #endif

@@ -287,9 +287,14 @@ kcell_free(enum tab_id id, struct kcell *c, uint64_t mono_ns)
 	return 0;
 }
 
+/*
+ * A cell in k's probe run (from its home to the first empty cell, the
+ * only cells a lookup visits) that can be taken; or that empty cell,
+ * while fewer than 7/8 of the cells are live and one stays empty.
+ */
 static struct kcell *
 kcell_pick(struct usage *u, enum tab_id id, const struct nkey *k,
-    uint64_t now, uint32_t *index)
+    uint64_t now, uint32_t live, uint32_t *index)
 {
 	struct tab	*t = &u->t[id];
 	uint32_t	 mask = t->cap - 1, i = (uint32_t)k->h1 & mask, n, s;
@@ -298,16 +303,45 @@ kcell_pick(struct usage *u, enum tab_id id, const struct nkey *k,
 	for (n = 0; n < t->cap; n++, i = (i + 1) & mask) {
 		c = cell_at(t, i);
 		s = atomic_load(&c->state);
-		if ((s == C_EMPTY && atomic_load(&u->h->used[id]) <
-		    FILL_MAX(t->cap)) || (s != C_EMPTY && kcell_free(id, c,
-		    now))) {
+		if (s != C_EMPTY && kcell_free(id, c, now)) {
 			*index = i;
 			return c;
 		}
-		if (s == C_EMPTY)
+		if (s != C_EMPTY)
+			continue;
+		if (live >= FILL_MAX(t->cap) ||
+		    atomic_load(&u->h->used[id]) >= t->cap - 1)
 			break;
+		*index = i;
+		return c;
 	}
 	return NULL;
+}
+
+/*
+ * Before a table is called full: idle rate cells become tombs, so any
+ * key whose run holds one can take it, and the live cells are counted.
+ * (A process killed inside a claim counted a cell it never made live:
+ * used[] is counted again too.)  Under the claim lock.
+ */
+static uint32_t
+sweep(struct usage *u, enum tab_id id, uint64_t now)
+{
+	const struct tab *t = &u->t[id];
+	uint32_t	 i, live = 0;
+	struct kcell	*c;
+
+	for (i = 0; i < t->cap; i++) {
+		c = cell_at(t, i);
+		if (atomic_load(&c->state) != C_LIVE)
+			continue;
+		if (id == T_RATE && kcell_free(id, c, now))
+			atomic_store(&c->state, C_TOMB);
+		else
+			live++;
+	}
+	recount(u, id);
+	return live;
 }
 
 void *
@@ -328,10 +362,9 @@ nk_cell(struct usage *u, enum tab_id id, const struct nkey *k, uint32_t month,
 		usage_unlock(u, LOCK_CLAIM);
 		return c;
 	}
-	if ((c = kcell_pick(u, id, k, now, index)) == NULL) {
-		recount(u, id);		/* a claim cut short counted too */
-		c = kcell_pick(u, id, k, now, index);
-	}
+	if ((c = kcell_pick(u, id, k, now, atomic_load(&u->h->used[id]),
+	    index)) == NULL)
+		c = kcell_pick(u, id, k, now, sweep(u, id, now), index);
 	if (c == NULL) {
 		*full = 1;
 		usage_say(u, "%s: %s table full", u->shm.path,

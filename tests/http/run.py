@@ -16,6 +16,7 @@ helpers and the counters, and may define:
   scenarios(stack, fronts, check) anything else, once the tables are done.
 """
 import os
+import time
 import re
 import signal
 import socket
@@ -188,6 +189,32 @@ def test_sigterm(stack):
           "the worker's own line is in the log file: %r" % lines[-3:])
 
 
+def test_stop_in_accept(stack):
+    """A stop signal that lands just before the blocking accept(2) (another
+    worker took the connection that woke this one) stops the worker at
+    once; it used to wait there for the next connection."""
+    shim = os.path.join(stack.dir, "shim_accept.so")
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "shim_accept.c")
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", shim, src, "-ldl"], check=True)
+    sock = os.path.join(stack.dir, "race.sock")
+    env = dict(stack.env, LD_PRELOAD=shim,
+               ASAN_OPTIONS="verify_asan_link_order=0:" + os.environ.get("ASAN_OPTIONS", ""))
+    p = subprocess.Popen(["spawn-fcgi", "-n", "-s", sock, "--", BIN], env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        servers.wait_for(lambda: os.path.exists(sock), "the worker's socket")
+        time.sleep(0.3)            # past start-up, into its wait
+        c = socket.socket(socket.AF_UNIX)
+        c.connect(sock)            # wakes it; the shim takes this one
+        rc = p.wait(5)
+        c.close()
+    except subprocess.TimeoutExpired:
+        p.kill()
+        rc = p.wait()
+        rc = -999 if rc != 0 else rc
+    check(rc == 0, "a stop signal just before accept stops the worker at once: exit %d" % rc)
+
+
 def main():
     extra = []
     for mod in sys.argv[1:]:
@@ -217,6 +244,7 @@ def main():
         stack.procs = []
         test_sigterm(stack)
         test_request_in_hand(stack)
+        test_stop_in_accept(stack)
     finally:
         stack.stop_all(keep=harness.failed > 0)
         if harness.failed:

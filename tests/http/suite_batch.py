@@ -75,7 +75,9 @@ def cases(stack):
                                    "count": "0004"}).encode()
     add("form body", form, 200, lambda r: ids(r, 4, re.compile(r"[a-z]+(-[a-z]+){2}")), FORM)
     for bad, msg in (("0", E_MIN), ('"-5"', E_MIN), ("2.5", E_MIN), ('""', E_MIN), ("null", E_MIN),
-                     ("[3]", E_MIN), ("1001", E_MAX), ('"99999999999999999999"', E_MAX)):
+                     ("1001", E_MAX), ('"99999999999999999999"', E_MAX),
+                     ("[3]", "Invalid JSON body: field values must be strings, numbers, "
+                      "booleans or null")):
         add("count " + bad, b'{"username":"bkey","token":"%s","type":"uuid","count":%s}'
             % (TOK["bkey"].encode(), bad.encode()), 400, lambda r, m=msg: r.json == {"error": m})
     add("bad count after a bad type", body(type="ulid", count=0), 400,

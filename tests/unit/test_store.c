@@ -633,15 +633,16 @@ Test(workers, claims_differ_and_dead_slots_return)
 {
 	struct store	*st = fresh();
 	unsigned	 a, b, c;
+	uint64_t	 last;
 	char		 x;
 	int		 fds[2], status;
 	pid_t		 child;
 
-	cr_assert_eq(store_lease_claim(st, 2, getpid(), &a), STORE_OK, "%s",
+	cr_assert_eq(store_lease_claim(st, 2, getpid(), &a, &last), STORE_OK, "%s",
 	    store_error(st));
 	cr_assert_eq(a, 0);
 	/* the same process again keeps its slot */
-	cr_assert_eq(store_lease_claim(st, 2, getpid(), &c), STORE_OK);
+	cr_assert_eq(store_lease_claim(st, 2, getpid(), &c, &last), STORE_OK);
 	cr_assert_eq(c, 0);
 
 	cr_assert_eq(pipe(fds), 0);
@@ -652,14 +653,14 @@ Test(workers, claims_differ_and_dead_slots_return)
 	}
 	cr_assert_gt(child, 0);
 	close(fds[0]);
-	cr_assert_eq(store_lease_claim(st, 2, child, &b), STORE_OK, "%s",
+	cr_assert_eq(store_lease_claim(st, 2, child, &b, &last), STORE_OK, "%s",
 	    store_error(st));
 	cr_assert_eq(b, 1);
-	cr_assert_eq(store_lease_claim(st, 2, getppid(), &c), STORE_OK);
+	cr_assert_eq(store_lease_claim(st, 2, getppid(), &c, &last), STORE_OK);
 	cr_assert_eq(c, 2);
 	close(fds[1]);			/* the child exits */
 	cr_assert_eq(waitpid(child, &status, 0), child);
-	cr_assert_eq(store_lease_claim(st, 2, 1, &c), STORE_OK, "%s",
+	cr_assert_eq(store_lease_claim(st, 2, 1, &c, &last), STORE_OK, "%s",
 	    store_error(st));
 	cr_assert_eq(c, 1, "the dead child's slot is reused, got %u", c);
 	done(st);
@@ -669,20 +670,21 @@ Test(workers, all_busy_is_an_error)
 {
 	struct store	*st = fresh();
 	unsigned	 s;
+	uint64_t	 last;
 
-	cr_assert_eq(store_lease_claim(st, 1, getpid(), &s), STORE_OK);
-	cr_assert_eq(store_lease_claim(st, 1, getppid(), &s), STORE_OK);
-	cr_assert_eq(store_lease_claim(st, 1, 1, &s), STORE_BUSY);
+	cr_assert_eq(store_lease_claim(st, 1, getpid(), &s, &last), STORE_OK);
+	cr_assert_eq(store_lease_claim(st, 1, getppid(), &s, &last), STORE_OK);
+	cr_assert_eq(store_lease_claim(st, 1, 1, &s, &last), STORE_BUSY);
 	cr_assert_not_null(strstr(store_error(st), "all 2 snowflake slots"),
 	    "%s", store_error(st));
 	/* a release makes room */
-	cr_assert_eq(store_lease_release(st, 0, getpid()), STORE_OK);
-	cr_assert_eq(store_lease_claim(st, 1, 1, &s), STORE_OK);
+	cr_assert_eq(store_lease_release(st, 0, getpid(), 0), STORE_OK);
+	cr_assert_eq(store_lease_claim(st, 1, 1, &s, &last), STORE_OK);
 	cr_assert_eq(s, 0);
 	/* release by a pid that does not hold the slot does nothing */
-	cr_assert_eq(store_lease_release(st, 1, 1), STORE_OK);
-	cr_assert_eq(store_lease_claim(st, 1, getpid(), &s), STORE_BUSY);
-	cr_assert_eq(store_lease_claim(st, 17, getpid(), &s), STORE_INVALID);
+	cr_assert_eq(store_lease_release(st, 1, 1, 0), STORE_OK);
+	cr_assert_eq(store_lease_claim(st, 1, getpid(), &s, &last), STORE_BUSY);
+	cr_assert_eq(store_lease_claim(st, 17, getpid(), &s, &last), STORE_INVALID);
 	done(st);
 }
 
@@ -859,5 +861,24 @@ Test(store, format_1_is_upgraded)
 	st = open_store(0);
 	cr_assert_eq(fx_apply(st, 7, &c, 1), STORE_OK);
 	cr_assert_eq(month_total(st, "bob", 202611), 2);
+	done(st);
+}
+
+/* A slot keeps the last millisecond its holders issued in, for the next. */
+Test(workers, last_ms_stays_with_the_slot)
+{
+	struct store	*st = fresh();
+	unsigned	 s;
+	uint64_t	 last;
+
+	cr_assert_eq(store_lease_claim(st, 1, getpid(), &s, &last), STORE_OK);
+	cr_assert_eq(last, 0);
+	cr_assert_eq(store_lease_record(st, s, getpid(), 5000), STORE_OK);
+	cr_assert_eq(store_lease_record(st, s, getpid(), 4000), STORE_OK);
+	cr_assert_eq(store_lease_record(st, s, 1, 9000), STORE_OK); /* not its */
+	cr_assert_eq(store_lease_release(st, s, getpid(), 6000), STORE_OK);
+	cr_assert_eq(store_lease_claim(st, 1, 1, &s, &last), STORE_OK);
+	cr_assert_eq(s, 0);
+	cr_assert_eq(last, 6000);
 	done(st);
 }

@@ -193,7 +193,7 @@ Test(usage, kill_9_loses_nothing)
 {
 	_Atomic uint64_t *rep;
 	uint64_t	 sum = 0, got;
-	int		 round, i, kills = 0, status;
+	int		 round, i, j, kills = 0, status;
 	pid_t		 pid[4];
 
 	rep = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED |
@@ -222,7 +222,11 @@ Test(usage, kill_9_loses_nothing)
 			}
 			cr_assert_gt(pid[i], 0);
 		}
+		/* Each child counting (start-up is slow on a busy machine),
+		 * then killed at a random point of its work. */
 		for (i = 0; i < 4; i++) {
+			for (j = 0; j < 20000 && atomic_load(&rep[i]) == 0; j++)
+				usleep(1000);
 			usleep(2000 + randombytes_uniform(30000));
 			kill(pid[i], SIGKILL);
 		}
