@@ -48,6 +48,7 @@ gen_setup_default(void)
 
 	gen_setup.snowflake_epoch_ms = 1288834974657ULL;
 	gen_setup.worker_id = 0;
+	gen_snowflake_reset();
 
 	memset(host, 0, sizeof(host));
 	if (gethostname(host, sizeof(host) - 1) == -1)

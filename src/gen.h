@@ -155,6 +155,8 @@ void	 gen_setup_default(void);
  * issues none (a clock stepped back waits, or is refused).
  */
 uint64_t gen_snowflake_last(void);
+/* As a new process starts: no snowflake issued yet (gen_setup_default). */
+void	 gen_snowflake_reset(void);
 void	 gen_snowflake_floor(uint64_t ms);
 
 extern const struct generator gen_uuid, gen_nanoid, gen_2fa, gen_license,

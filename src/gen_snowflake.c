@@ -9,6 +9,8 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "clock.h"
 #include "gen.h"
 
@@ -24,6 +26,12 @@ static struct {
 	unsigned	 seq;
 	int		 used;
 } sf;
+
+void
+gen_snowflake_reset(void)
+{
+	memset(&sf, 0, sizeof(sf));
+}
 
 uint64_t
 gen_snowflake_last(void)

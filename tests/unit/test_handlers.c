@@ -660,3 +660,47 @@ Test(handlers, no_core_dumps_unless_asked)
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
+
+/*
+ * A snowflake slot remembers the last millisecond issued in it: after a
+ * restart on a clock stepped back, the next holder refuses rather than
+ * issue an ID the last one may have issued (it issued them freely).
+ */
+Test(handlers, snowflake_slot_floor_after_a_restart)
+{
+	struct answer	 a;
+	json_object	*o;
+	struct conf	 c = srv.conf;
+	char		 err[512], first[32];
+
+	wall_now = now_ms();
+	clock_set(fake_wall);
+	o = post_json("{\"username\":\"alice\",\"token\":\"%s\","
+	    "\"type\":\"snowflake\"}", tok, &a);
+	cr_assert_eq(a.status, 200, "%s", a.body);
+	snprintf(first, sizeof(first), "%s", jstr(o, "id"));
+	json_object_put(o);
+	answer_free(&a);
+	/* The worker stops (its slot keeps the millisecond), another takes
+	 * the slot, and the clock has gone back five seconds. */
+	server_free(&srv);
+	cr_assert_eq(server_init(&srv, &c), 0);
+	cr_assert_eq(server_open(&srv, err, sizeof(err)), 0, "%s", err);
+	wall_now -= 5000;
+	o = post_json("{\"username\":\"alice\",\"token\":\"%s\","
+	    "\"type\":\"snowflake\"}", tok, &a);
+	cr_assert_eq(a.status, 503, "%s", a.body);
+	cr_assert_str_eq(jstr(o, "error"), "Clock moved backwards");
+	json_object_put(o);
+	answer_free(&a);
+	/* Past the floor, IDs come again, after the first one. */
+	wall_now += 5001;
+	o = post_json("{\"username\":\"alice\",\"token\":\"%s\","
+	    "\"type\":\"snowflake\"}", tok, &a);
+	cr_assert_eq(a.status, 200, "%s", a.body);
+	cr_assert_gt(strtoull(jstr(o, "id"), NULL, 10),
+	    strtoull(first, NULL, 10));
+	json_object_put(o);
+	answer_free(&a);
+	clock_set(NULL);
+}
