@@ -1,8 +1,11 @@
 """The figures behind scripts/bench (run that, not this).
 
 1. In process: IDs per second per flavour, Hashids encodes/decodes per
-   second, and callgrind's instruction count per generated ID (repeatable
-   whatever else the machine is doing).
+   second, whole requests per second, and callgrind's instruction counts
+   (repeatable whatever else the machine is doing) per generated ID and
+   per request: everyday requests, /v1/decode of a 4,096-character hash
+   against a short one, and each route at its worst (the README's "Cost
+   per request").
 2. Through nginx to a spawn-fcgi pool of 16 workers (keep-alive), with wrk
    on loopback, bounded in time: a do-nothing route, an authenticated
    call with counting on and off, and the limiter's cost.
@@ -44,6 +47,13 @@ def callgrind_instr(argv):
     return int(m.group(1)) if m else None
 
 
+# Each route at its worst: tests/bench/bench_serve.c says what each is.
+WORST = ["healthz", "meta", "encode-max", "encode-hex-max", "decode-max",
+         "decode-hex-max", "sqids-encode-max", "sqids-decode-max",
+         "snowflake-parse", "snowflake-info", "post-string", "post-members",
+         "post-batch-max"]
+
+
 def in_process():
     section("in process: IDs per second (bench_gen)")
     subprocess.run([gen], check=True)
@@ -63,6 +73,16 @@ def in_process():
         print("%-16s %8.0f instructions/ID   (%.1fx fewer)" % (
             "count=100", per["post-nanoid-100"] / 100,
             per["post-nanoid"] / (per["post-nanoid-100"] / 100)))
+    section("callgrind: /v1/decode of a 4,096-character hash against o2fXhV")
+    got = per_call("request", [srv], ["decode-short", "decode-long",
+                                      "decode-cap"], 50,
+                   {"decode-short": 5000})
+    for kind in ("decode-long", "decode-cap"):
+        if got.get(kind) and got.get("decode-short"):
+            print("%-16s %8.1f times decode-short" %
+                  (kind, got[kind] / got["decode-short"]))
+    section("callgrind: each route at its worst (README: Cost per request)")
+    per_call("request", [srv], WORST, 10, {"post-batch-max": 2})
     section("callgrind: instructions per generated ID")
     per_call("ID", [gen], ["uuid", "uuid7", "nanoid", "2fa", "license",
                            "words", "snowflake", "cuid", "keypair"], 20000,

@@ -13,6 +13,8 @@
 #define DEC_BASE	1000000000U	/* 10^9: the most decimal digits in a limb */
 #define DEC_DIGITS	9
 
+uint64_t	 bn_limb_ops;
+
 void
 bn_init(struct bignum *b)
 {
@@ -71,6 +73,7 @@ bn_copy(struct bignum *dst, const struct bignum *src)
 {
 	if (bn_grow(dst, src->n) == -1)
 		return -1;
+	bn_limb_ops += src->n;
 	if (src->n > 0)
 		memcpy(dst->d, src->d, src->n * sizeof(uint32_t));
 	dst->n = src->n;
@@ -81,6 +84,20 @@ int
 bn_is_zero(const struct bignum *b)
 {
 	return b->n == 0;
+}
+
+int
+bn_cmp(const struct bignum *a, const struct bignum *b)
+{
+	size_t	 i;
+
+	if (a->n != b->n)
+		return a->n < b->n ? -1 : 1;
+	bn_limb_ops += a->n;
+	for (i = a->n; i > 0; i--)
+		if (a->d[i - 1] != b->d[i - 1])
+			return a->d[i - 1] < b->d[i - 1] ? -1 : 1;
+	return 0;
 }
 
 int
@@ -104,6 +121,7 @@ bn_mod(const struct bignum *b, uint32_t m)
 
 	if (m == 0)
 		return 0;
+	bn_limb_ops += b->n;
 	for (i = b->n; i > 0; i--)
 		r = ((r << 32) | b->d[i - 1]) % m;
 	return (uint32_t)r;
@@ -117,6 +135,7 @@ bn_divmod(struct bignum *b, uint32_t m)
 
 	if (m == 0)
 		return 0;
+	bn_limb_ops += b->n;
 	for (i = b->n; i > 0; i--) {
 		cur = (r << 32) | b->d[i - 1];
 		b->d[i - 1] = (uint32_t)(cur / m);
@@ -132,6 +151,7 @@ bn_muladd(struct bignum *b, uint32_t m, uint32_t a)
 	uint64_t carry = a, cur;
 	size_t	 i;
 
+	bn_limb_ops += b->n;
 	for (i = 0; i < b->n; i++) {
 		cur = (uint64_t)b->d[i] * m + carry;
 		b->d[i] = (uint32_t)cur;
@@ -219,6 +239,7 @@ bn_to_hex(const struct bignum *b, struct buf *out)
 		buf_addc(out, '0');
 		return out->err ? -1 : 0;
 	}
+	bn_limb_ops += b->n;
 	snprintf(tmp, sizeof(tmp), "%x", (unsigned)b->d[b->n - 1]);
 	buf_adds(out, tmp);
 	for (i = b->n - 1; i > 0; i--) {

@@ -5,6 +5,10 @@
  * too; the hot path stays on uint64_t and reaches for this only past
  * 2^64.  Base 2^32 limbs make division by a small number (the alphabet
  * length, a separator modulus) one pass of 64-bit operations.
+ *
+ * bn_limb_ops counts the limbs every call below has walked, since the
+ * process started: one addition per call, so it stays on in production,
+ * and a unit test bounds Hashids decode's cost with it (no timing).
  */
 #ifndef IDMINT_BIGNUM_H
 #define IDMINT_BIGNUM_H
@@ -20,6 +24,8 @@ struct bignum {
 	size_t		 cap;
 };
 
+extern uint64_t	 bn_limb_ops;
+
 void	 bn_init(struct bignum *);
 void	 bn_free(struct bignum *);
 int	 bn_set_u64(struct bignum *, uint64_t);
@@ -27,6 +33,8 @@ int	 bn_copy(struct bignum *, const struct bignum *);
 /* Digits only (no sign, at least one); -1 on a bad digit or no memory. */
 int	 bn_from_dec(struct bignum *, const char *, size_t);
 int	 bn_is_zero(const struct bignum *);
+/* -1, 0 or 1 as a is less than, equal to or greater than b. */
+int	 bn_cmp(const struct bignum *a, const struct bignum *b);
 /* 0 and the value in *v if it fits in 64 bits, else -1. */
 int	 bn_to_u64(const struct bignum *, uint64_t *);
 /* The remainder of division by m (m > 0; 0 gives 0). */

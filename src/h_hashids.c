@@ -218,7 +218,10 @@ h_v1_decode_hex(struct ctx *x)
 	return decode(x, 1);
 }
 
-/* "name":max for each parameter, the limits stated by the tables. */
+/*
+ * "name":max for each parameter, the limits stated by the tables, and
+ * after the hash's, the most digits a decoded number may have.
+ */
 static void
 meta_limits(struct buf *d)
 {
@@ -236,6 +239,10 @@ meta_limits(struct buf *d)
 		if (all[i] == &p_numbers) {
 			buf_addl(d, ",\"digits\":");
 			buf_add_u64(d, p_numbers.each);
+		}
+		if (all[i] == &p_hash) {
+			buf_addl(d, ",\"decoded_digits\":");
+			buf_add_u64(d, HASHIDS_MAX_DIGITS);
 		}
 	}
 	buf_addc(d, '}');

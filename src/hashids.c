@@ -438,6 +438,18 @@ add_sep(const struct hashids *h, const struct hnum *x, uint64_t charcode,
 	return HASHIDS_OK;
 }
 
+/* numbersIdInt: it picks the lottery character and the guards. */
+static uint64_t
+id_int(const struct hnum *nums, size_t n)
+{
+	uint64_t idint = 0;
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		idint += hn_mod(&nums[i], (uint32_t)(i + MODULO_PART));
+	return idint;
+}
+
 /* hashids.ts _encode(), into code points. */
 static enum hashids_rc
 encode_cps(const struct hashids *h, const struct hnum *nums, size_t n,
@@ -445,7 +457,7 @@ encode_cps(const struct hashids *h, const struct hnum *nums, size_t n,
 {
 	uint32_t stack_cur[STACK_CPS], stack_key[STACK_CPS];
 	uint32_t *cur, *key, lottery;
-	uint64_t idint = 0;
+	uint64_t idint = id_int(nums, n);
 	size_t	 i, start;
 	enum hashids_rc rc = HASHIDS_ENOMEM;
 
@@ -453,8 +465,6 @@ encode_cps(const struct hashids *h, const struct hnum *nums, size_t n,
 	key = scratch(stack_key, STACK_CPS, h->alen);
 	if (cur == NULL || key == NULL)
 		goto out;
-	for (i = 0; i < n; i++)
-		idint += hn_mod(&nums[i], (uint32_t)(i + MODULO_PART));
 	lottery = h->alpha[idint % h->alen];
 	memcpy(cur, h->alpha, h->alen * sizeof(uint32_t));
 	cv_push(ret, lottery);
@@ -651,17 +661,109 @@ find_part(const struct hashids *h, const uint32_t *cps, uint32_t *cls,
 }
 
 /*
- * The numbers between the separators after the lottery character, each
- * read in the alphabet as shuffled for it (fromAlphabet()).  The part
- * holds no guards, so every non-separator is an alphabet character.
+ * A hash being decoded: its code points and their classes, the part that
+ * holds the numbers (find_part()), the numbers, and for the linear check
+ * the cap and the re-encoding, rebuilt as the numbers are read.
+ */
+struct dec {
+	uint32_t	*cps;
+	uint32_t	*cls;
+	size_t		 len;
+	size_t		 from, to;	/* cps[from] is the lottery character */
+	struct hnum	*nums;
+	size_t		 n;
+	uint32_t	*cur;		/* the last number's alphabet */
+	const struct bignum *cap;	/* NULL: the oracle, uncapped */
+	struct cpvec	 ret;
+};
+
+/*
+ * 10^HASHIDS_MAX_DIGITS, the least number decode refuses: built once and
+ * kept for the life of the process.
+ */
+static struct bignum	 cap_num;
+
+static const struct bignum *
+cap_number(void)
+{
+	char	 s[HASHIDS_MAX_DIGITS + 1];
+
+	if (cap_num.n == 0) {
+		memset(s, '0', sizeof(s));
+		s[0] = '1';
+		if (bn_from_dec(&cap_num, s, sizeof(s)) == -1) {
+			bn_free(&cap_num);
+			return NULL;
+		}
+	}
+	return &cap_num;
+}
+
+/*
+ * fromAlphabet() of one segment, from cps[*k] to the next separator, in
+ * 32-bit chunks of digits: one multiply-add of the number per chunk.
+ * With a cap, reading stops as soon as the number has more limbs than
+ * the cap, so that one long segment costs no more than the cap allows
+ * (reading is quadratic in a segment's length).
  */
 static enum hashids_rc
-read_numbers(const struct hashids *h, const uint32_t *cps,
-    const uint32_t *cls, size_t from, size_t to, struct hnum *nums)
+read_number(const struct hashids *h, const struct dec *d, const uint32_t *inv,
+    size_t *k, struct hnum *x)
+{
+	uint32_t chunk, scale, alen = (uint32_t)h->alen, most = UINT32_MAX / alen;
+	size_t	 i = *k;
+
+	while (i < d->to && d->cls[i] != CLS_SEP) {
+		for (chunk = 0, scale = 1; i < d->to && d->cls[i] != CLS_SEP &&
+		    scale <= most; i++) {
+			chunk = chunk * alen + inv[d->cls[i] - CLS_ALPHA];
+			scale *= alen;
+		}
+		if (hn_muladd(x, scale, chunk) == -1)
+			return HASHIDS_ENOMEM;
+		if (d->cap != NULL && x->big && x->b.n > d->cap->n)
+			return HASHIDS_INVALID;
+	}
+	*k = i;
+	if (d->cap != NULL && x->big && bn_cmp(&x->b, d->cap) >= 0)
+		return HASHIDS_INVALID;
+	return HASHIDS_OK;
+}
+
+/*
+ * The linear check, one segment cps[start .. end) of number j: if it is
+ * canonical (not empty, and no leading zero digit unless alone), it is
+ * exactly what toAlphabet() makes of its number in the same alphabet, so
+ * the re-encoding takes it as it is.  One that is not can never be in a
+ * hash that re-encodes to itself.  Then the separator: one remainder.
+ */
+static enum hashids_rc
+rebuild(const struct hashids *h, struct dec *d, size_t start, size_t end,
+    const uint32_t *inv, size_t j)
+{
+	if (start == end ||
+	    (end - start > 1 && inv[d->cls[start] - CLS_ALPHA] == 0))
+		return HASHIDS_INVALID;
+	cv_append(&d->ret, d->cps + start, end - start);
+	/* A re-encoding that throws makes decode() throw: invalid too. */
+	if (end < d->to && add_sep(h, &d->nums[j], d->cps[start] + (uint64_t)j,
+	    &d->ret) != HASHIDS_OK)
+		return HASHIDS_INVALID;
+	return d->ret.err ? HASHIDS_ENOMEM : HASHIDS_OK;
+}
+
+/*
+ * The numbers between the separators after the lottery character, each
+ * read in the alphabet as shuffled for it.  The part holds no guards, so
+ * every non-separator is an alphabet character.  Leaves the last
+ * alphabet in d->cur, as the encoder's padding starts from it.
+ */
+static enum hashids_rc
+read_numbers(const struct hashids *h, struct dec *d)
 {
 	uint32_t stack_idx[STACK_CPS], stack_key[STACK_CPS], stack_inv[STACK_CPS];
-	uint32_t *idx, *key, *inv, lottery = cps[from];
-	size_t	 i, k, j = 0;
+	uint32_t *idx, *key, *inv, lottery = d->cps[d->from];
+	size_t	 i, k, start, j;
 	enum hashids_rc rc = HASHIDS_ENOMEM;
 
 	idx = scratch(stack_idx, STACK_CPS, h->alen);
@@ -671,19 +773,23 @@ read_numbers(const struct hashids *h, const uint32_t *cps,
 		goto out;
 	for (i = 0; i < h->alen; i++)
 		idx[i] = (uint32_t)i;
-	for (k = from + 1;; k++) {
+	if (d->cap != NULL)
+		cv_push(&d->ret, lottery);
+	for (k = d->from + 1, j = 0;; k++, j++) {
 		make_key_idx(key, h, lottery, idx);
 		shuffle(idx, h->alen, key, h->alen - 1);
 		for (i = 0; i < h->alen; i++)
 			inv[idx[i]] = (uint32_t)i;
-		for (; k < to && cls[k] != CLS_SEP; k++)
-			if (hn_muladd(&nums[j], (uint32_t)h->alen,
-			    inv[cls[k] - CLS_ALPHA]) == -1)
-				goto out;
-		j++;
-		if (k >= to)
+		start = k;
+		if ((rc = read_number(h, d, inv, &k, &d->nums[j])) != HASHIDS_OK ||
+		    (d->cap != NULL &&
+		    (rc = rebuild(h, d, start, k, inv, j)) != HASHIDS_OK))
+			goto out;
+		if (k >= d->to)
 			break;
 	}
+	for (i = 0; i < h->alen; i++)
+		d->cur[i] = h->alpha[idx[i]];
 	rc = HASHIDS_OK;
 out:
 	scratch_free(idx, stack_idx);
@@ -701,79 +807,117 @@ truncate_buf(struct buf *b, size_t len)
 		b->data[len] = '\0';
 }
 
-/* Re-encode and compare: the library's own validity check. */
+/* A re-encoding against the hash; its holes are not in the hash. */
 static enum hashids_rc
-same_hash(const struct hashids *h, const struct hnum *nums, size_t n,
-    unsigned min_length, const uint32_t *cps, size_t ncps)
+same_cps(const struct cpvec *ret, const uint32_t *cps, size_t ncps)
+{
+	size_t	 i, k = 0;
+
+	for (i = 0; i < ret->len; i++) {
+		if (cv_at(ret, i) == CP_HOLE)
+			continue;
+		if (k >= ncps || cv_at(ret, i) != cps[k++])
+			return HASHIDS_INVALID;
+	}
+	return k == ncps ? HASHIDS_OK : HASHIDS_INVALID;
+}
+
+/*
+ * The linear check's end.  Only numbers that pick the hash's own lottery
+ * character can re-encode to it, and for those the rebuilt re-encoding
+ * is the real one (each alphabet follows from the lottery character);
+ * then the guards and the padding, as encode adds them, and compare.
+ */
+static enum hashids_rc
+check_rebuilt(const struct hashids *h, struct dec *d, unsigned min_length)
+{
+	uint32_t stack_key[STACK_CPS], *key;
+	uint64_t idint = id_int(d->nums, d->n);
+	enum hashids_rc rc;
+
+	if (h->alpha[idint % h->alen] != d->cps[d->from])
+		return HASHIDS_INVALID;
+	if ((key = scratch(stack_key, STACK_CPS, h->alen)) == NULL)
+		return HASHIDS_ENOMEM;
+	pad(h, idint, d->cur, key, min_length, &d->ret);
+	rc = d->ret.err ? HASHIDS_ENOMEM : same_cps(&d->ret, d->cps, d->len);
+	scratch_free(key, stack_key);
+	return rc;
+}
+
+/* The oracle: hashids.js's own check, encode the numbers and compare. */
+static enum hashids_rc
+same_hash(const struct hashids *h, const struct dec *d, unsigned min_length)
 {
 	struct cpvec	 ret;
 	enum hashids_rc rc;
 
-	size_t		 i, k = 0;
-
 	cv_init(&ret);
 	/* A re-encoding that throws makes decode() throw: invalid too. */
-	if ((rc = encode_cps(h, nums, n, min_length, &ret)) == HASHIDS_ETHROWS)
+	if ((rc = encode_cps(h, d->nums, d->n, min_length, &ret)) ==
+	    HASHIDS_ETHROWS)
 		rc = HASHIDS_INVALID;
-	for (i = 0; i < ret.len && rc == HASHIDS_OK; i++) {
-		if (cv_at(&ret, i) == CP_HOLE)
-			continue;
-		if (k >= ncps || cv_at(&ret, i) != cps[k++])
-			rc = HASHIDS_INVALID;
-	}
-	if (rc == HASHIDS_OK && k != ncps)
-		rc = HASHIDS_INVALID;
+	if (rc == HASHIDS_OK)
+		rc = same_cps(&ret, d->cps, d->len);
 	cv_free(&ret);
 	return rc;
 }
 
-/* hashids.ts _decode(): the numbers of a valid hash into *numsp. */
+/*
+ * hashids.ts _decode(): the numbers of a valid hash into *numsp.  linear:
+ * the check of hashids_decode(), else the oracle's (hashids.h).
+ */
 static enum hashids_rc
 decode_nums(const struct hashids *h, const char *hash, size_t len,
-    unsigned min_length, struct hnum **numsp, size_t *np)
+    unsigned min_length, int linear, struct hnum **numsp, size_t *np)
 {
-	uint32_t stack_cps[STACK_CPS], stack_cls[STACK_CPS];
-	uint32_t *cps, *cls;
-	struct hnum *nums = NULL;
-	size_t	 n, i, from, to, count = 1;
+	uint32_t stack_cps[STACK_CPS], stack_cls[STACK_CPS], stack_cur[STACK_CPS];
+	struct dec	 d;
+	size_t		 i;
 	enum hashids_rc rc = HASHIDS_ENOMEM;
 
 	*numsp = NULL;
 	*np = 0;
 	if (len == 0 || len > HASHIDS_MAX_BYTES)
 		return HASHIDS_INVALID;
-	cps = scratch(stack_cps, STACK_CPS, len);
-	cls = scratch(stack_cls, STACK_CPS, len);
-	if (cps == NULL || cls == NULL)
+	memset(&d, 0, sizeof(d));
+	cv_init(&d.ret);
+	d.cps = scratch(stack_cps, STACK_CPS, len);
+	d.cls = scratch(stack_cls, STACK_CPS, len);
+	d.cur = scratch(stack_cur, STACK_CPS, h->alen);
+	if (d.cps == NULL || d.cls == NULL || d.cur == NULL ||
+	    (linear && (d.cap = cap_number()) == NULL))
 		goto out;
 	rc = HASHIDS_INVALID;
 	/* An encoding is never shorter than min_length, less one hole. */
-	if ((n = utf8_decode(hash, len, cps)) == (size_t)-1 ||
-	    n + 1 < min_length)
+	if ((d.len = utf8_decode(hash, len, d.cps)) == (size_t)-1 ||
+	    d.len + 1 < min_length ||
+	    (rc = find_part(h, d.cps, d.cls, d.len, &d.from, &d.to)) !=
+	    HASHIDS_OK)
 		goto out;
-	if ((rc = find_part(h, cps, cls, n, &from, &to)) != HASHIDS_OK)
-		goto out;
-	for (i = from + 1; i < to; i++)
-		if (cls[i] == CLS_SEP)
-			count++;
+	for (d.n = 1, i = d.from + 1; i < d.to; i++)
+		if (d.cls[i] == CLS_SEP)
+			d.n++;
 	rc = HASHIDS_ENOMEM;
-	if ((nums = calloc(count, sizeof(*nums))) == NULL)
+	if ((d.nums = calloc(d.n, sizeof(*d.nums))) == NULL)
 		goto out;
-	for (i = 0; i < count; i++)
-		hn_init(&nums[i]);
-	if ((rc = read_numbers(h, cps, cls, from, to, nums)) != HASHIDS_OK ||
-	    (rc = same_hash(h, nums, count, min_length, cps, n)) != HASHIDS_OK)
-		goto out;
-	*numsp = nums;
-	*np = count;
-	nums = NULL;
-out:
-	if (nums != NULL) {
-		hn_free_all(nums, count);
-		free(nums);
+	if ((rc = read_numbers(h, &d)) == HASHIDS_OK)
+		rc = linear ? check_rebuilt(h, &d, min_length) :
+		    same_hash(h, &d, min_length);
+	if (rc == HASHIDS_OK) {
+		*numsp = d.nums;
+		*np = d.n;
+		d.nums = NULL;
 	}
-	scratch_free(cps, stack_cps);
-	scratch_free(cls, stack_cls);
+out:
+	if (d.nums != NULL) {
+		hn_free_all(d.nums, d.n);
+		free(d.nums);
+	}
+	scratch_free(d.cps, stack_cps);
+	scratch_free(d.cls, stack_cls);
+	scratch_free(d.cur, stack_cur);
+	cv_free(&d.ret);
 	return rc;
 }
 
@@ -792,15 +936,15 @@ decoded(struct buf *out, size_t start, struct hnum *nums, size_t n,
 	return rc;
 }
 
-enum hashids_rc
-hashids_decode(const struct hashids *h, const char *hash, size_t len,
-    unsigned min_length, struct buf *out)
+static enum hashids_rc
+decode_dec(const struct hashids *h, const char *hash, size_t len,
+    unsigned min_length, int linear, struct buf *out)
 {
 	struct hnum	*nums;
 	size_t		 n, i, start = out->len;
 	enum hashids_rc rc;
 
-	if ((rc = decode_nums(h, hash, len, min_length, &nums, &n)) !=
+	if ((rc = decode_nums(h, hash, len, min_length, linear, &nums, &n)) !=
 	    HASHIDS_OK)
 		return rc;
 	for (i = 0; i < n; i++) {
@@ -815,6 +959,20 @@ hashids_decode(const struct hashids *h, const char *hash, size_t len,
 }
 
 enum hashids_rc
+hashids_decode(const struct hashids *h, const char *hash, size_t len,
+    unsigned min_length, struct buf *out)
+{
+	return decode_dec(h, hash, len, min_length, 1, out);
+}
+
+enum hashids_rc
+hashids_decode_oracle(const struct hashids *h, const char *hash, size_t len,
+    unsigned min_length, struct buf *out)
+{
+	return decode_dec(h, hash, len, min_length, 0, out);
+}
+
+enum hashids_rc
 hashids_decode_hex(const struct hashids *h, const char *hash, size_t len,
     unsigned min_length, struct buf *out)
 {
@@ -823,7 +981,7 @@ hashids_decode_hex(const struct hashids *h, const char *hash, size_t len,
 	char		 tmp[24];
 	enum hashids_rc rc;
 
-	if ((rc = decode_nums(h, hash, len, min_length, &nums, &n)) !=
+	if ((rc = decode_nums(h, hash, len, min_length, 1, &nums, &n)) !=
 	    HASHIDS_OK)
 		return rc;
 	/* number.toString(16).slice(1): the first digit goes, unchecked. */

@@ -36,6 +36,15 @@
 #define HASHIDS_MAX_NUMBERS	(1U << 20)	/* numbers in one encode */
 #define HASHIDS_MAX_MIN_LENGTH	(1U << 20)
 
+/*
+ * Decode's one difference from hashids.js: a hash whose numbers include
+ * one of more than HASHIDS_MAX_DIGITS decimal digits (10^1000 or more) is
+ * not valid, though the library would decode it.  Ten times what
+ * /v1/encode takes (100 digits), and it bounds decode's cost: reading a
+ * number is quadratic in its length, everything else is linear.
+ */
+#define HASHIDS_MAX_DIGITS	1000
+
 enum hashids_rc {
 	HASHIDS_OK = 0,
 	HASHIDS_INVALID,	/* decode: not a hash this set-up makes */
@@ -93,11 +102,23 @@ enum hashids_rc	 hashids_encode_hex(const struct hashids *, const char *hex,
  * Decode a hash.  HASHIDS_OK: the hash is valid (it re-encodes to itself)
  * and its numbers are appended in decimal, comma-separated, ready to go
  * between the brackets of a JSON array ("1,2,3").  HASHIDS_INVALID: it is
- * not valid (empty, bad UTF-8, a character outside the alphabet, or it
- * re-encodes differently); nothing is appended.
+ * not valid (empty, bad UTF-8, a character outside the alphabet, a number
+ * past HASHIDS_MAX_DIGITS, or it re-encodes differently); nothing is
+ * appended.  The time taken is linear in the hash's length (and in the
+ * alphabet's, per number): whether it re-encodes to itself is decided
+ * without encoding the numbers again.
  */
 enum hashids_rc	 hashids_decode(const struct hashids *, const char *hash,
 		    size_t len, unsigned min_length, struct buf *out);
+/*
+ * For tests and the fuzzer only: the same by hashids.js's own check
+ * (decode, encode the numbers again, compare), without the cap; it is
+ * quadratic in a number's length.  hashids_decode() must agree with it
+ * on every hash whose numbers have at most HASHIDS_MAX_DIGITS digits.
+ */
+enum hashids_rc	 hashids_decode_oracle(const struct hashids *,
+		    const char *hash, size_t len, unsigned min_length,
+		    struct buf *out);
 /*
  * As decodeHex: each number in lowercase hex without its first digit,
  * all joined.  A valid hash can give "" (nothing appended, HASHIDS_OK).

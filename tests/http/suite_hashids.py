@@ -290,7 +290,8 @@ def cases(stack):
                                           ("name", "note", "source"))
                                   and d["endpoints"] == len(ENDPOINTS) and d["paths"] == ENDPOINTS
                                   and d["limits"] == {"numbers": 100, "digits": 100,
-                                                      "hex": 1200, "hash": 4096, "salt": 1024,
+                                                      "hex": 1200, "hash": 4096,
+                                                      "decoded_digits": 1000, "salt": 1024,
                                                       "min_length": 1000, "alphabet": 1024}))
     g("meta ignores parameters", "meta", "salt=x&numbers=abc", 200, meta_ok)
 
@@ -410,6 +411,9 @@ def cases(stack):
           fail("hash must be at most 4096 bytes"))
         g("hash: 4096 bytes on " + ep, ep, "hash=" + "a" * 4096, 200,
           ok(ep, lambda d: d["valid"] is False and d["hash"] == "a" * 4096))
+        # 44^3950 - 1, which hashids.js decodes: past the 1,000-digit cap
+        g("hash: a number past the cap on " + ep, ep, "hash=X" + "m" * 3950, 200,
+          ok(ep, lambda d: d["valid"] is False and len(d["hash"]) == 3951))
 
     # salt, min_length, alphabet on every endpoint that takes them
     for ep, p in (("encode", "numbers=1"), ("encode-hex", "hex=ff"), ("decode", "hash=gY"),

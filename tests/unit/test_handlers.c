@@ -18,6 +18,7 @@
 
 #include "clock.h"
 #include "fixture.h"
+#include "hashids.h"
 
 static struct server	 srv;
 static char		 tok[TOKEN_STR_LEN + 1];	/* alice, unlimited */
@@ -83,7 +84,7 @@ static json_object *
 get(const char *path, const char *query, const char *token,
     struct answer *a)
 {
-	char		 p[256], q[1024], k[128];
+	char		 p[256], q[8192], k[128];
 	const char	*env[] = { "REQUEST_METHOD=GET", p, q, k, NULL };
 
 	snprintf(p, sizeof(p), "PATH_INFO=%s", path);
@@ -529,6 +530,32 @@ Test(handlers, v1_errors_in_the_envelope)
 	cr_assert_eq(counted("alice"), 0);
 }
 
+/*
+ * "X" and 3,950 times "m" is 44^3950 - 1 in the default alphabet, a hash
+ * hashids.js 2.3.0 makes and decodes: a number past the cap (hashids.h),
+ * so valid:false.
+ */
+Test(handlers, v1_decode_past_the_cap)
+{
+	struct answer	 a;
+	json_object	*o, *d;
+	char		 q[4096];
+
+	memcpy(q, "hash=X", 6);
+	memset(q + 6, 'm', 3950);
+	q[6 + 3950] = '\0';
+	o = get("/v1/decode", q, tok, &a);
+	cr_assert_eq(a.status, 200, "%s", a.body);
+	d = jdata(o);
+	cr_assert_not(json_object_get_boolean(json_object_object_get(d,
+	    "valid")));
+	cr_assert_eq(json_object_array_length(json_object_object_get(d,
+	    "numbers")), 0);
+	cr_assert_eq(strlen(jstr(d, "hash")), 3951);
+	json_object_put(o);
+	answer_free(&a);
+}
+
 /* The endpoint list and the limits come from the route and param tables. */
 Test(handlers, v1_meta_from_the_tables)
 {
@@ -558,6 +585,8 @@ Test(handlers, v1_meta_from_the_tables)
 	    100);
 	cr_assert_eq(json_object_get_int(json_object_object_get(l, "hash")),
 	    4096);
+	cr_assert_eq(json_object_get_int(json_object_object_get(l,
+	    "decoded_digits")), HASHIDS_MAX_DIGITS);
 	cr_assert_eq(json_object_get_int(json_object_object_get(l,
 	    "min_length")), 1000);
 	json_object_put(o);

@@ -968,3 +968,492 @@ Test(api, nul_alphabet)
 	hashids_cache_clear();
 	buf_free(&out);
 }
+
+/*
+ * Decode's check is linear (hashids.h): it must agree with the oracle,
+ * hashids.js's own check (decode, encode again, compare), on every hash
+ * whose numbers are within HASHIDS_MAX_DIGITS.  Past it, decode says
+ * invalid where the oracle may not.
+ */
+struct agreement {
+	size_t	 n;		/* hashes checked */
+	size_t	 valid;
+	size_t	 capped;	/* valid for the oracle, past the cap */
+};
+
+static int
+over_cap(const char *csv)
+{
+	size_t	 run = 0;
+
+	for (; *csv != '\0'; csv++)
+		if (*csv == ',')
+			run = 0;
+		else if (++run > HASHIDS_MAX_DIGITS)
+			return 1;
+	return 0;
+}
+
+static void
+agree(const struct hashids *h, const char *hash, size_t len, unsigned ml,
+    struct agreement *a)
+{
+	struct buf	 lin, ora;
+	int		 rl, ro;
+
+	buf_init(&lin, 0);
+	buf_init(&ora, 0);
+	rl = hashids_decode(h, hash, len, ml, &lin);
+	ro = hashids_decode_oracle(h, hash, len, ml, &ora);
+	if (ro == HASHIDS_OK && rl == HASHIDS_INVALID &&
+	    over_cap(buf_cstr(&ora)))
+		a->capped++;
+	else {
+		cr_assert_eq(rl, ro, "seed %llu: %s, the oracle %s: %zu-byte "
+		    "hash \"%.*s\", min_length %u", (unsigned long long)seed,
+		    hashids_strerror(rl), hashids_strerror(ro), len, (int)len,
+		    hash, ml);
+		cr_assert_str_eq(buf_cstr(&lin), buf_cstr(&ora),
+		    "seed %llu: \"%.*s\"", (unsigned long long)seed, (int)len,
+		    hash);
+	}
+	a->n++;
+	a->valid += rl == HASHIDS_OK;
+	buf_free(&lin);
+	buf_free(&ora);
+}
+
+/* Code points as UTF-8 into b, with c put in place of (or before) at. */
+static void
+put_mutant(struct buf *b, const uint32_t *cps, size_t n, size_t at,
+    uint32_t c, int insert)
+{
+	size_t	 i;
+
+	buf_reset(b);
+	for (i = 0; i <= n; i++) {
+		if (i == at)
+			add_cp(b, c);
+		if (i < n && !(i == at && !insert))
+			add_cp(b, cps[i]);
+	}
+	buf_cstr(b);
+}
+
+/*
+ * A valid hash and its mutants: other min_lengths (one short, one long),
+ * every alphabet character in place of one code point and inserted
+ * before one (so at a segment's start, one of them is its zero digit; in
+ * place of a separator or a guard, the others of its kind), and cuts.
+ */
+static void
+agree_mutants(const struct hashids *h, const struct buf *hash, unsigned ml,
+    const uint32_t *al, size_t nal, struct agreement *a)
+{
+	uint32_t cps[8192];
+	struct buf m;
+	size_t	 n, i, at, r;
+
+	buf_init(&m, 0);
+	n = utf8_decode(hash->data, hash->len, cps);
+	agree(h, hash->data, hash->len, ml, a);
+	agree(h, hash->data, hash->len, ml + 1, a);
+	agree(h, hash->data, hash->len, ml > 0 ? ml - 1 : 0, a);
+	agree(h, hash->data, hash->len, 0, a);
+	for (r = 0; r < 2; r++) {
+		at = ri(n);
+		for (i = 0; i < nal; i++) {
+			put_mutant(&m, cps, n, at, al[i], 0);
+			agree(h, m.data, m.len, ml, a);
+		}
+		at = ri(n + 1);
+		for (i = 0; i < nal; i++) {
+			put_mutant(&m, cps, n, at, al[i], 1);
+			agree(h, m.data, m.len, ml, a);
+		}
+	}
+	for (i = 0; i < 4 && n > 1; i++) {
+		at = i == 0 ? 0 : i == 1 ? n - 1 : ri(n);
+		buf_reset(&m);
+		for (r = 0; r < n; r++)
+			if (r != at)
+				add_cp(&m, cps[r]);
+		agree(h, buf_cstr(&m), m.len, ml, a);
+		agree(h, hash->data, hash->len - (i + 1 < hash->len ? i + 1 :
+		    0), ml, a);
+	}
+	buf_free(&m);
+}
+
+/*
+ * Random numbers, small to past the cap, encoded, and their mutants; and
+ * each hash under another salt (other, if not NULL).
+ */
+static void
+agree_setup(const struct hashids *h, const struct hashids *other,
+    const uint32_t *al, size_t nal, size_t hashes, struct agreement *a)
+{
+	struct buf nums, hash;
+	const char *p[32];
+	size_t	 len[32], n, i, k, d;
+	unsigned ml;
+
+	buf_init(&nums, 0);
+	buf_init(&hash, 0);
+	for (k = 0; k < hashes; k++) {
+		buf_reset(&nums);
+		buf_reset(&hash);
+		for (i = 0, n = 1 + ri(ri(3) ? 4 : 20); i < n; i++) {
+			if (i > 0)
+				buf_addc(&nums, ',');
+			if (ri(300) == 0)	/* the cap's edge */
+				for (d = 0; d < HASHIDS_MAX_DIGITS + ri(2); d++)
+					buf_addc(&nums, d ? '0' + ri(10) : '9');
+			else if (ri(5) == 0)
+				buf_addc(&nums, '0');
+			else
+				rand_number(&nums, ri(3) == 0 ? 60 : 12);
+		}
+		ml = (unsigned)(ri(10) == 0 ? ri(300) : ri(40));
+		n = split_csv(buf_cstr(&nums), p, len, 32);
+		if (hashids_encode(h, p, len, n, ml, &hash) != HASHIDS_OK)
+			continue;
+		agree_mutants(h, &hash, ml, al, nal, a);
+		if (other != NULL)
+			agree(other, hash.data, hash.len, ml, a);
+	}
+	buf_free(&nums);
+	buf_free(&hash);
+}
+
+/* The unique code points of an alphabet, or of the default one. */
+static size_t
+alphabet_cps(const struct buf *alpha, int has, uint32_t *out)
+{
+	uint32_t cps[1024];
+	size_t	 n, i, j, u = 0;
+
+	if (!has)
+		n = utf8_decode(HASHIDS_DEFAULT_ALPHABET,
+		    sizeof(HASHIDS_DEFAULT_ALPHABET) - 1, cps);
+	else
+		n = utf8_decode(alpha->data, alpha->len, cps);
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < u && out[j] != cps[i]; j++)
+			;
+		if (j == u)
+			out[u++] = cps[i];
+	}
+	return u;
+}
+
+/* Every hash of one or two characters, and some of three. */
+static void
+agree_short(const struct hashids *h, const uint32_t *al, size_t nal,
+    struct agreement *a)
+{
+	struct buf	 m;
+	size_t		 i, j, k;
+	unsigned	 ml;
+
+	buf_init(&m, 0);
+	for (i = 0; i < nal; i++)
+		for (j = 0; j <= nal; j++)
+			for (ml = 0; ml < 4; ml++) {
+				buf_reset(&m);
+				add_cp(&m, al[i]);
+				if (j < nal)
+					add_cp(&m, al[j]);
+				for (k = 0; ml == 3 && k < 1; k++)
+					add_cp(&m, al[ri(nal)]);
+				agree(h, buf_cstr(&m), m.len, ml % 3, a);
+			}
+	buf_free(&m);
+}
+
+/* 10^1000 - 1 and 10^1000, alone and among others. */
+static void
+agree_edge(const struct hashids *h, const uint32_t *al, size_t nal,
+    struct agreement *a)
+{
+	struct buf	 nums, hash;
+	const char	*p[3];
+	size_t		 len[3], n, i, k;
+
+	buf_init(&nums, 0);
+	buf_init(&hash, 0);
+	for (k = 0; k < 4; k++) {
+		buf_reset(&nums);
+		buf_reset(&hash);
+		if (k >= 2)
+			buf_addl(&nums, "5,");
+		for (i = 0; i < HASHIDS_MAX_DIGITS + k % 2; i++)
+			buf_addc(&nums, k % 2 == 0 ? '9' : i == 0 ? '1' : '0');
+		if (k >= 2)
+			buf_addl(&nums, ",7");
+		n = split_csv(buf_cstr(&nums), p, len, 3);
+		cr_assert_eq(hashids_encode(h, p, len, n, 20, &hash),
+		    HASHIDS_OK);
+		agree_mutants(h, &hash, 20, al, nal, a);
+	}
+	buf_free(&nums);
+	buf_free(&hash);
+}
+
+Test(check, agrees_with_the_oracle)
+{
+	static const char nul[] = "\0abcdefghijklmnopqrstuvwxyzABCDEFGHIJ";
+	struct agreement a = { 0, 0, 0 };
+	struct buf	 salt, alpha;
+	struct hashids	*h, *other;
+	uint32_t	 al[1024];
+	size_t		 nal;
+	int		 iter, has;
+
+	seed_rng();
+	buf_init(&salt, 0);
+	buf_init(&alpha, 0);
+	cr_assert_eq(hashids_new(&h, "", 0, NULL, 0, NULL), HASHIDS_OK);
+	nal = alphabet_cps(&alpha, 0, al);
+	agree_short(h, al, nal, &a);
+	agree_edge(h, al, nal, &a);
+	hashids_free(h);
+	/* U+0000 in the alphabet: holes, throws, one short of min_length. */
+	cr_assert_eq(hashids_new(&h, "s", 1, nul, sizeof(nul) - 1, NULL),
+	    HASHIDS_OK);
+	buf_add(&alpha, nul, sizeof(nul) - 1);
+	nal = alphabet_cps(&alpha, 1, al);
+	agree_setup(h, NULL, al, nal, 60, &a);
+	agree_short(h, al, nal, &a);
+	hashids_free(h);
+	for (iter = 0; iter < 150; iter++) {
+		rand_salt(&salt);
+		has = rand_alphabet(&alpha);
+		if (hashids_new(&h, buf_cstr(&salt), salt.len,
+		    has ? alpha.data : NULL, alpha.len, NULL) != HASHIDS_OK)
+			continue;
+		nal = alphabet_cps(&alpha, has, al);
+		if (hashids_new(&other, "other", 5, has ? alpha.data : NULL,
+		    alpha.len, NULL) != HASHIDS_OK)
+			other = NULL;
+		agree_setup(h, other, al, nal, 4, &a);
+		hashids_free(other);
+		hashids_free(h);
+	}
+	cr_assert_geq(a.n, 50000, "%zu hashes", a.n);
+	cr_assert_geq(a.valid, 2000, "%zu valid", a.valid);
+	cr_assert_geq(a.n - a.valid, 40000, "%zu invalid", a.n - a.valid);
+	cr_assert_geq(a.capped, 2, "%zu past the cap", a.capped);
+	cr_log_info("%zu hashes, %zu valid, %zu past the cap", a.n, a.valid,
+	    a.capped);
+	buf_free(&salt);
+	buf_free(&alpha);
+}
+
+/* The decimal digits of alen^m - 1: m times the last digit of base alen. */
+static void
+all_last_digits(struct buf *out, uint32_t alen, size_t m)
+{
+	struct bignum	 b;
+	size_t		 i;
+
+	bn_init(&b);
+	for (i = 0; i < m; i++)
+		cr_assert_eq(bn_muladd(&b, alen, alen - 1), 0);
+	cr_assert_eq(bn_to_dec(&b, out), 0);
+	bn_free(&b);
+}
+
+/*
+ * The cap (hashids.h).  44^3950 - 1 in the default alphabet (44 digits
+ * once the separators and guards are out) is "X" and 3,950 times "m":
+ * hashids.js 2.3.0 makes that hash and decodes it back (checked with
+ * node), and so does the oracle; decode does not, past the cap.
+ */
+Test(cap, huge_number)
+{
+	const struct hashids *h;
+	struct buf	 num, hash, out;
+	const char	*p[1];
+	size_t		 len[1], i;
+
+	buf_init(&num, 0);
+	buf_init(&hash, 0);
+	buf_init(&out, 0);
+	all_last_digits(&num, 44, 3950);
+	cr_assert_eq(num.len, 6492);
+	p[0] = num.data;
+	len[0] = num.len;
+	cr_assert_eq(hashids_get(&h, "", 0, NULL, 0, NULL), HASHIDS_OK);
+	cr_assert_eq(hashids_encode(h, p, len, 1, 0, &hash), HASHIDS_OK);
+	cr_assert_eq(hash.len, 3951);
+	cr_assert_eq(hash.data[0], 'X');
+	for (i = 1; i < hash.len; i++)
+		cr_assert_eq(hash.data[i], 'm', "at %zu", i);
+	cr_assert_eq(hashids_decode_oracle(h, hash.data, hash.len, 0, &out),
+	    HASHIDS_OK);
+	cr_assert_str_eq(buf_cstr(&out), num.data);
+	buf_reset(&out);
+	cr_assert_eq(hashids_decode(h, hash.data, hash.len, 0, &out),
+	    HASHIDS_INVALID, "a number of %zu digits decodes", num.len);
+	cr_assert_eq(out.len, 0);
+	cr_assert_eq(hashids_decode_hex(h, hash.data, hash.len, 0, &out),
+	    HASHIDS_INVALID);
+	cr_assert_eq(out.len, 0);
+	buf_free(&num);
+	buf_free(&hash);
+	buf_free(&out);
+	hashids_cache_clear();
+}
+
+/*
+ * Set-ups at the edges: 0 the default alphabet, 1 the fewest digits (2:
+ * all but two characters are separators), 2 16 characters, 3 the most
+ * (1,024 characters of two bytes).
+ */
+static const struct hashids *
+edge_setup(size_t which, const char *salt)
+{
+	static const char *const alphabets[] = { NULL, "cfhistuCFHISTUab",
+	    "0123456789abcdef" };
+	const struct hashids *h;
+	struct buf	 big;
+	size_t		 i;
+
+	buf_init(&big, 0);
+	for (i = 0; i < 1024; i++)
+		add_cp(&big, 0x400 + (uint32_t)i);
+	if (which < 3)
+		cr_assert_eq(hashids_get(&h, salt, strlen(salt),
+		    alphabets[which], which ? 16 : 0, NULL), HASHIDS_OK);
+	else
+		cr_assert_eq(hashids_get(&h, salt, strlen(salt), big.data,
+		    big.len, NULL), HASHIDS_OK);
+	buf_free(&big);
+	return h;
+}
+
+/*
+ * The cap's edge in the smallest and largest alphabets: 10^1000 - 1
+ * decodes, alone or among others, 10^1000 does not.
+ */
+Test(cap, edge)
+{
+	const struct hashids *h;
+	struct buf	 nums, hash, out;
+	const char	*p[3];
+	size_t		 len[3], n, i, k, a;
+	int		 want;
+
+	buf_init(&nums, 0);
+	buf_init(&hash, 0);
+	buf_init(&out, 0);
+	for (a = 0; a < 4; a++) {
+		h = edge_setup(a, "salt");
+		for (k = 0; k < 8; k++) {
+			buf_reset(&nums);
+			buf_reset(&hash);
+			buf_reset(&out);
+			if (k & 2)
+				buf_addl(&nums, "5,");
+			for (i = 0; i < HASHIDS_MAX_DIGITS + (k & 1); i++)
+				buf_addc(&nums, k & 1 ? (i ? '0' : '1') : '9');
+			if (k & 2)
+				buf_addl(&nums, ",7");
+			n = split_csv(buf_cstr(&nums), p, len, 3);
+			cr_assert_eq(hashids_encode(h, p, len, n, k & 4 ? 1000 : 0,
+			    &hash), HASHIDS_OK);
+			want = k & 1 ? HASHIDS_INVALID : HASHIDS_OK;
+			cr_assert_eq(hashids_decode(h, hash.data, hash.len,
+			    k & 4 ? 1000 : 0, &out), want, "alphabet %zu, "
+			    "case %zu", a, k);
+			if (want == HASHIDS_OK)
+				cr_assert_str_eq(buf_cstr(&out), nums.data);
+		}
+	}
+	buf_free(&nums);
+	buf_free(&hash);
+	buf_free(&out);
+	hashids_cache_clear();
+}
+
+/*
+ * Decode's cost, counted rather than timed: bignum.c's limb operations
+ * per character of the hash.  The worst shapes of 4,096 characters (one
+ * number as long as the hash; as many numbers at the cap as fit) cost
+ * at most a small constant times a short hash of one 100-digit number
+ * (the most /v1/encode takes), in the alphabets that pack the fewest
+ * and the most bits per character.  The constant is the cap's size:
+ * a number's reading and printing are quadratic in its length, bounded.
+ */
+static double
+limbs_per_char(const struct hashids *h, const struct buf *hash)
+{
+	struct buf	 out;
+	uint64_t	 before = bn_limb_ops;
+
+	buf_init(&out, 0);
+	(void)hashids_decode(h, hash->data, hash->len, 0, &out);
+	buf_free(&out);
+	return (double)(bn_limb_ops - before) /
+	    (double)utf8_count(hash->data, hash->len);
+}
+
+/* Encode numbers of digits digits each, as many as make about chars. */
+static void
+shaped(const struct hashids *h, size_t digits, size_t chars, struct buf *hash)
+{
+	const char	*p[64];
+	size_t		 len[64], n, i, count, each;
+	struct buf	 nums;
+
+	buf_init(&nums, 0);
+	for (count = 1;; count++) {
+		buf_reset(&nums);
+		buf_reset(hash);
+		for (n = 0; n < count; n++) {
+			if (n > 0)
+				buf_addc(&nums, ',');
+			for (i = 0; i < digits; i++)
+				buf_addc(&nums, (char)('1' + (n + i) % 9));
+		}
+		n = split_csv(buf_cstr(&nums), p, len, 64);
+		cr_assert_eq(hashids_encode(h, p, len, n, 0, hash), HASHIDS_OK);
+		each = utf8_count(hash->data, hash->len) / count;
+		if ((count + 1) * each > chars || count == 64)
+			break;
+	}
+	buf_free(&nums);
+}
+
+Test(cost, linear)
+{
+	const struct hashids *h;
+	struct buf	 hash;
+	double		 small, one, many;
+	size_t		 a, digits;
+
+	buf_init(&hash, 0);
+	for (a = 0; a < 4; a++) {
+		h = edge_setup(a, "");
+		shaped(h, 100, 0, &hash);
+		(void)limbs_per_char(h, &hash);		/* builds the cap */
+		small = limbs_per_char(h, &hash);
+		/* One number: as many digits as make 4,096 characters. */
+		digits = 100 * 4095 / (utf8_count(hash.data, hash.len) - 1);
+		shaped(h, digits, 0, &hash);
+		one = limbs_per_char(h, &hash);
+		shaped(h, HASHIDS_MAX_DIGITS - 1, 4096, &hash);
+		many = limbs_per_char(h, &hash);
+		cr_log_info("alphabet %zu: %.1f limbs per character, %.1f and "
+		    "%.1f for 4,096", a, small, one, many);
+		cr_assert_gt(small, 0);
+		cr_assert_leq(one, 12 * small, "alphabet %zu: one number: %.1f "
+		    "limbs per character, %.1f for a short hash", a, one, small);
+		cr_assert_leq(many, 12 * small, "alphabet %zu: numbers at the "
+		    "cap: %.1f limbs per character, %.1f for a short hash", a,
+		    many, small);
+	}
+	buf_free(&hash);
+	hashids_cache_clear();
+}
