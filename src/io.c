@@ -3,16 +3,22 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
 #include <sodium.h>
 
+#include "clock.h"
 #include "io.h"
 
 /* The environment of a CGI process dies with it; a test's is const. */
@@ -203,7 +209,33 @@ io_mem(struct io *io, struct io_mem *m)
 	io->ctx = m;
 }
 
+/*
+ * The FastCGI loop.  libfcgi parses the protocol; the waits are ours, so
+ * that a stop signal lands only where the worker holds nothing a web
+ * server is waiting on.  libfcgi's own accept reads the new connection's
+ * request with signals let through, and a stop arriving then closes the
+ * connection unanswered (nginx answers 502).  So the stop signals stay
+ * blocked, and are let through only in ppoll() on the listening socket
+ * or a kept connection and in accept(); a connection in hand is given to
+ * FCGX_Accept_r() through its ipcFd, with keepConnection set so that it
+ * reads the request rather than closing the connection first.  Those two
+ * fields are marked "don't use" in fcgiapp.h, but they are how libfcgi
+ * 2.4 carries a kept connection from one request to the next.
+ *
+ * A stopping worker does not close a kept connection (FCGI_KEEP_CONN)
+ * the web server may be writing a request to: nginx does not resend a
+ * POST that met a closed connection.  It answers what comes on it, and
+ * lets go when the web server closes it, when it has been idle for
+ * DRAIN_IDLE_MS (nginx then reuses it last: its cache of kept
+ * connections is last in, first out), or DRAIN_MAX_MS after the stop.
+ */
+#define LISTEN_FD	0		/* FCGI_LISTENSOCK_FILENO */
+#define DRAIN_IDLE_MS	1000
+#define DRAIN_MAX_MS	30000
+
 static FCGX_Request	 fcgi_req;
+static volatile sig_atomic_t stop_asked;
+static uint64_t		 stop_ns;	/* when this worker saw the stop */
 
 int
 io_is_cgi(void)
@@ -214,16 +246,104 @@ io_is_cgi(void)
 int
 io_fcgi_open(void)
 {
-	if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgi_req, 0, 0) != 0)
+	/* No listening socket for libfcgi: accepting is ours (above). */
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgi_req, -1, 0) != 0)
 		return -1;
 	return 0;
 }
 
-int
-io_fcgi_accept(struct io *io)
+enum kept { KEPT_REQUEST, KEPT_AGAIN, KEPT_DONE };
+
+/* Wait on the kept connection: a request, a signal, or let it go. */
+static enum kept
+kept_wait(const sigset_t *waitmask)
 {
-	if (FCGX_Accept_r(&fcgi_req) < 0)
+	struct pollfd	 pfd = { fcgi_req.ipcFd, POLLIN, 0 };
+	struct timespec	 ts, *tsp = NULL;
+	uint64_t	 now, left;
+	ssize_t		 n;
+	char		 c;
+
+	if (stop_asked) {
+		now = clock_mono_ns();
+		if (stop_ns == 0)
+			stop_ns = now;
+		if (now - stop_ns >= DRAIN_MAX_MS * NS_PER_MS)
+			return KEPT_DONE;
+		left = DRAIN_MAX_MS * NS_PER_MS - (now - stop_ns);
+		if (left > DRAIN_IDLE_MS * NS_PER_MS)
+			left = DRAIN_IDLE_MS * NS_PER_MS;
+		ts.tv_sec = (time_t)(left / NS_PER_S);
+		ts.tv_nsec = (long)(left % NS_PER_S);
+		tsp = &ts;
+	}
+	if ((n = ppoll(&pfd, 1, tsp, waitmask)) == -1)
+		return errno == EINTR ? KEPT_AGAIN : KEPT_DONE;
+	if (n == 0)
+		return KEPT_DONE;
+	/* Readable: the next request, or the web server's close. */
+	n = recv(fcgi_req.ipcFd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		return KEPT_AGAIN;
+	return n == 1 ? KEPT_REQUEST : KEPT_DONE;
+}
+
+/* A new connection, stop signals let through; -1 with errno. */
+static int
+listen_accept(const sigset_t *waitmask)
+{
+	struct pollfd	 pfd = { LISTEN_FD, POLLIN, 0 };
+	sigset_t	 held;
+	int		 fd, e;
+
+	/* Poll first: a listening socket may be non-blocking. */
+	if (ppoll(&pfd, 1, NULL, waitmask) == -1)
 		return -1;
+	sigprocmask(SIG_SETMASK, waitmask, &held);
+	/* A stop between this test and accept() waits for the next
+	 * connection: the same window as libfcgi's, and as short. */
+	fd = stop_asked ? (errno = EINTR, -1) :
+	    accept4(LISTEN_FD, NULL, NULL, SOCK_CLOEXEC);
+	e = errno;
+	sigprocmask(SIG_SETMASK, &held, NULL);
+	errno = e;
+	return fd;
+}
+
+int
+io_fcgi_next(struct io *io, const sigset_t *waitmask)
+{
+	int	 fd;
+
+	for (;;) {
+		if (fcgi_req.ipcFd >= 0) {
+			switch (kept_wait(waitmask)) {
+			case KEPT_REQUEST:
+				break;
+			case KEPT_AGAIN:
+				continue;
+			case KEPT_DONE:
+				FCGX_Free(&fcgi_req, 1);
+				continue;
+			}
+		} else {
+			if (stop_asked)
+				return -1;
+			if ((fd = listen_accept(waitmask)) == -1) {
+				/* The peer gave up, or another worker won. */
+				if (errno == EINTR || errno == EAGAIN ||
+				    errno == ECONNABORTED || errno == EPROTO)
+					continue;
+				return -1;
+			}
+			fcgi_req.ipcFd = fd;
+		}
+		fcgi_req.keepConnection = 1;
+		/* Below 0: the connection brought no request (libfcgi has
+		 * closed it); wait for the next one. */
+		if (FCGX_Accept_r(&fcgi_req) >= 0)
+			break;
+	}
 	io_fcgi(io, &fcgi_req);
 	return 0;
 }
@@ -251,5 +371,6 @@ io_fcgi_finish(void)
 void
 io_fcgi_shutdown(void)
 {
+	stop_asked = 1;
 	FCGX_ShutdownPending();
 }

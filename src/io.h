@@ -6,6 +6,7 @@
 #ifndef IDMINT_IO_H
 #define IDMINT_IO_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -25,8 +26,15 @@ void	 io_fcgi(struct io *, void *fcgx_request);
 /* The FastCGI accept loop, kept here so that only io.c knows libfcgi. */
 int	 io_is_cgi(void);
 int	 io_fcgi_open(void);
-/* Wait for the next request and point io at it; -1 when the loop ends. */
-int	 io_fcgi_accept(struct io *);
+/*
+ * Wait for the next request and point io at it; -1 when the loop ends
+ * (a stop was asked for, or the listening socket failed).  The caller
+ * keeps the stop signals blocked; they are let through (waitmask) only
+ * while the worker waits with nothing in hand.  A stopping worker first
+ * answers what comes on a kept connection, then lets it go (io.c says
+ * when).
+ */
+int	 io_fcgi_next(struct io *, const sigset_t *waitmask);
 void	 io_fcgi_finish(void);
 /* Async-signal-safe: ask the loop to stop after the request in hand. */
 void	 io_fcgi_shutdown(void);

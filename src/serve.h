@@ -25,6 +25,7 @@ struct server {
 	struct response	 resp;
 	struct buf	 data;		/* a /v1 answer's `data`, reused */
 	int		 slot;		/* snowflake slot held, -1: none */
+	const char	*version;	/* what /healthz reports */
 };
 
 /* What a handler sees of the request in hand. */
