@@ -248,18 +248,24 @@ def run(check):
             t = time.monotonic()
             p = sh(["dpkg", "-i", deb])
             check(p.returncode == 0, "deb: dpkg -i: %s" % (p.stdout + p.stderr)[-800:])
+            print("ops: deb: dpkg -i took %.1f s" % (time.monotonic() - t))
             if p.returncode == 0:
+                t = time.monotonic()
                 check_installed(check)
                 verify(check, UNITDIR + "/idmint.socket", UNITDIR + "/idmint.service",
                        "installed units")
                 serve(check, tmp)
-            print("ops: deb: install, serve: %.1f s" % (time.monotonic() - t))
+                print("ops: deb: checks and serving took %.1f s" % (time.monotonic() - t))
         finally:
             if installed():
+                t = time.monotonic()
                 p = sh(["dpkg", "--purge", "idmint"])
                 check(p.returncode == 0, "deb: dpkg --purge: %s" % (p.stdout + p.stderr)[-800:])
+                print("ops: deb: dpkg --purge took %.1f s" % (time.monotonic() - t))
             after = machine_state()
             check(after == before, "deb: the machine as it was: %r, was %r" % (after, before))
             if lint is not None:
+                t = time.monotonic()
                 lintian_end(check, lint)
+                print("ops: deb: waited %.1f s more for lintian" % (time.monotonic() - t))
             shutil.rmtree(tmp, ignore_errors=True)
