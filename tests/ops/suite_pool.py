@@ -6,7 +6,9 @@ etc/) under load through nginx:
   workers past start-up, and no count is lost;
 - a rolling restart onto a rebuilt binary (another version in /healthz),
   with the shipped idmint-reload: every answer a 200, no refused
-  connection, no count lost or added, and every worker on the new binary.
+  connection, no count lost or added, and every worker on the new binary;
+- then one onto a binary that does not start: idmint-reload stops at the
+  first worker with a message, and the others serve on.
 
 Each scenario has a stack of its own (store, pool, nginx) in a temporary
 directory; load is bounded in requests and time.
@@ -271,10 +273,33 @@ def s_rolling(check):
         n = usage_month(stack, "ops_roll")
         check(n == load.posts_ok, "rolling: every call counted once: counted %d, "
               "200s seen %d" % (n, load.posts_ok))
+        bad_binary(check, stack, port, path, new_v)
     finally:
         load.stop()
         stack.stop_all(keep=harness.failed > 0)
         shutil.rmtree(bindir, ignore_errors=True)
+
+
+def bad_binary(check, stack, port, path, version):
+    """A binary that does not start: idmint-reload stops at the first
+    worker, says so, and the others go on serving the version they run."""
+    with open(path + ".bad", "w") as f:
+        f.write("#!/bin/sh\necho 'idmint: a broken build' >&2\nexit 1\n")
+    os.chmod(path + ".bad", 0o755)
+    os.rename(path + ".bad", path)
+    p = subprocess.run([RELOAD, "-t", "3", str(stack.pool_pids[0])], capture_output=True,
+                       text=True, timeout=120)
+    check(p.returncode == 1 and not p.stdout and "no new worker came up" in p.stderr,
+          "reload onto a bad binary: stops at the first worker, says so: rc %d %r %r"
+          % (p.returncode, p.stdout, p.stderr))
+    left = stack.workers_ready()
+    seen = set()
+    for _ in range(20):
+        r = harness.request("http://127.0.0.1:%d" % port, "GET", "/healthz")
+        seen.add((r.status, r.json and r.json.get("version")))
+    check(len(left) == WORKERS - 1 and seen == {(200, version)},
+          "reload onto a bad binary: the other %d workers serve on: %d left, %r"
+          % (WORKERS - 1, len(left), seen))
 
 
 def run(check):
