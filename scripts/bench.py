@@ -3,7 +3,7 @@
 1. In process: IDs per second per flavour, Hashids encodes/decodes per
    second, and callgrind's instruction count per generated ID (repeatable
    whatever else the machine is doing).
-2. Through nginx to a spawn-fcgi pool of 16 workers (keep-alive), with wrk
+2. Through nginx to a multiwatch pool of 16 workers (keep-alive), with wrk
    on loopback, bounded in time: a do-nothing route, an authenticated
    call with counting on and off, and the limiter's cost.
 

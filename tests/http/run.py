@@ -2,7 +2,7 @@
 """idmint through real web servers and through CGI mode.
 
 The same table of requests is sent through lighttpd, nginx and Apache in
-front of a spawn-fcgi pool of real workers, and through the binary run as
+front of a multiwatch pool of real workers, and through the binary run as
 a CGI program.  Prints "N passed, N failed" and exits non-zero on any
 failure.
 

@@ -227,45 +227,55 @@ def serve(check, tmp):
         shutil.rmtree("/run/idmint", ignore_errors=True)
 
 
+def install_serve_purge(check, tmp, deb):
+    """Under the lock: the machine must not have idmint already, and is
+    left as it was found."""
+    before = machine_state()
+    if before["package"] or before["user"] or before["files"]:
+        check(False, "deb: this machine already has idmint installed or its files: "
+              "%r; dpkg --purge idmint first" % before)
+        return
+    try:
+        t = time.monotonic()
+        p = sh(["dpkg", "-i", deb])
+        check(p.returncode == 0, "deb: dpkg -i: %s" % (p.stdout + p.stderr)[-800:])
+        print("ops: deb: dpkg -i took %.1f s" % (time.monotonic() - t))
+        if p.returncode == 0:
+            t = time.monotonic()
+            check_installed(check)
+            verify(check, UNITDIR + "/idmint.socket", UNITDIR + "/idmint.service",
+                   "installed units")
+            serve(check, tmp)
+            print("ops: deb: checks and serving took %.1f s" % (time.monotonic() - t))
+    finally:
+        if installed():
+            t = time.monotonic()
+            p = sh(["dpkg", "--purge", "idmint"])
+            check(p.returncode == 0, "deb: dpkg --purge: %s" % (p.stdout + p.stderr)[-800:])
+            print("ops: deb: dpkg --purge took %.1f s" % (time.monotonic() - t))
+        after = machine_state()
+        check(after == before, "deb: the machine as it was: %r, was %r" % (after, before))
+
+
 def run(check):
     if os.geteuid() != 0:
         check(False, "deb: needs root (CI runs as root)")
         return
-    with servers.Lock(LOCK):
-        before = machine_state()
-        if before["package"] or before["user"] or before["files"]:
-            check(False, "deb: this machine already has idmint installed or its files: "
-                  "%r; dpkg --purge idmint first" % before)
+    tmp = tempfile.mkdtemp(prefix="idmint-deb-")
+    os.chmod(tmp, 0o755)
+    lint = None
+    try:
+        deb = build(check, tmp)         # in tmp only: no lock needed
+        if deb is None:
             return
-        tmp = tempfile.mkdtemp(prefix="idmint-deb-")
-        os.chmod(tmp, 0o755)
-        lint = None
-        try:
-            deb = build(check, tmp)
-            if deb is None:
-                return
-            lint = lintian_start(deb)
-            t = time.monotonic()
-            p = sh(["dpkg", "-i", deb])
-            check(p.returncode == 0, "deb: dpkg -i: %s" % (p.stdout + p.stderr)[-800:])
-            print("ops: deb: dpkg -i took %.1f s" % (time.monotonic() - t))
-            if p.returncode == 0:
-                t = time.monotonic()
-                check_installed(check)
-                verify(check, UNITDIR + "/idmint.socket", UNITDIR + "/idmint.service",
-                       "installed units")
-                serve(check, tmp)
-                print("ops: deb: checks and serving took %.1f s" % (time.monotonic() - t))
-        finally:
-            if installed():
-                t = time.monotonic()
-                p = sh(["dpkg", "--purge", "idmint"])
-                check(p.returncode == 0, "deb: dpkg --purge: %s" % (p.stdout + p.stderr)[-800:])
-                print("ops: deb: dpkg --purge took %.1f s" % (time.monotonic() - t))
-            after = machine_state()
-            check(after == before, "deb: the machine as it was: %r, was %r" % (after, before))
-            if lint is not None:
-                t = time.monotonic()
-                lintian_end(check, lint)
-                print("ops: deb: waited %.1f s more for lintian" % (time.monotonic() - t))
-            shutil.rmtree(tmp, ignore_errors=True)
+        lint = lintian_start(deb)
+        with servers.Lock(LOCK):
+            install_serve_purge(check, tmp, deb)
+        t = time.monotonic()
+        lintian_end(check, lint)
+        print("ops: deb: waited %.1f s more for lintian" % (time.monotonic() - t))
+    finally:
+        if lint is not None and lint.poll() is None:
+            lint.kill()
+            lint.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
