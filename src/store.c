@@ -379,9 +379,10 @@ inspect_format(struct store *st, struct store_info *in)
 		return store_fail(st, rc, "reading the store");
 	if ((rc = mdb_dbi_open(txn, "meta", 0, &meta)) == 0)
 		rc = mdb_get(txn, meta, &k, &v);
-	if (rc == 0 && (r = format_check(st, &v, &have)) == STORE_OK)
-		in->format = (uint32_t)have;
-	else if (rc != MDB_NOTFOUND)
+	if (rc == 0) {
+		if ((r = format_check(st, &v, &have)) == STORE_OK)
+			in->format = (uint32_t)have;
+	} else if (rc != MDB_NOTFOUND)
 		r = store_fail(st, rc, "reading the store");
 	mdb_txn_abort(txn);
 	return r;

@@ -281,13 +281,17 @@ def children(pid):
 
 
 def worker_ready(pid):
-    """Is the worker past start-up?  It maps the shared table once its
-    store is open (idmint-reload(8) waits for the same)."""
+    """Is the worker past start-up (store and shared table open)?  It
+    catches its stop signals only from then on: SigCgt in its status, which
+    idmint-reload(8) reads too."""
     try:
-        with open("/proc/%d/maps" % pid) as f:
-            return any(l.rstrip().endswith("/idmint.shm") for l in f)
-    except OSError:
-        return False
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("SigCgt:"):
+                    return bool(int(line.split()[1], 16) & (1 << (signal.SIGTERM - 1)))
+    except (OSError, ValueError, IndexError):
+        pass
+    return False
 
 
 def pid_alive(pid):

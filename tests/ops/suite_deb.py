@@ -189,15 +189,15 @@ def serve(check, tmp):
     service = unitexec.parse_unit(UNITDIR + "/idmint.service")
     sock_unit = unitexec.parse_unit(UNITDIR + "/idmint.socket")
     env = unitexec.service_env(service)
-    p = ng = None
+    p = ng = sock = None
     try:
         unitexec.directories(service)
         sock, path = unitexec.listen(sock_unit)
         token = sh(["runuser", "-u", "idmint", "--", "/usr/sbin/idmintctl", "add",
                     "deb_test"], env=env).stdout.strip()
         check(token.startswith("idm_"), "deb: idmintctl add as the idmint user")
+        # The socket unit keeps its own copy open, as this test does.
         pre, p = unitexec.start(service, sock, env, os.path.join(tmp, "journal.log"))
-        sock.close()
         check(pre is not None and pre.returncode == 0,
               "deb: ExecStartPre (idmint -t) exits 0 as idmint")
         if p is None:
@@ -218,12 +218,25 @@ def serve(check, tmp):
         r = harness.request(base, "GET", "/healthz")
         check(r.status == 200 and r.json and r.json.get("version") == harness.HEALTHZ["version"],
               "deb: /healthz reports the package's version: %r" % r.body[:100])
+        # systemctl reload: the unit's ExecReload, as idmint, whose workers
+        # are not dumpable (idmint-reload reads only what it may).
+        t = time.monotonic()
+        rl = unitexec.reload(service, sock, env, p.pid)
+        print("ops: deb: ExecReload (idmint-reload) of %d workers as idmint: %.1f s"
+              % (n, time.monotonic() - t))
+        check(rl.returncode == 0 and rl.stdout.count("replaced by") == n,
+              "deb: ExecReload as idmint replaces the %d workers: rc %d %r %r"
+              % (n, rl.returncode, rl.stdout[-300:], rl.stderr[-300:]))
+        r = harness.request(base, "POST", "/", body, {"Content-Type": "application/json"})
+        check(r.status == 200, "deb: an ID minted after the reload: %d" % r.status)
     finally:
         servers.stop_proc(p)
         if p is not None:
             check(p.returncode == 0 and not servers.children(p.pid),
                   "deb: SIGTERM to the main process stops the pool: %r" % p.returncode)
         servers.stop_proc(ng)
+        if sock is not None:
+            sock.close()
         shutil.rmtree("/run/idmint", ignore_errors=True)
 
 

@@ -141,8 +141,8 @@ def serve_through_nginx(check, unit, sock_unit, pw, env_extra, repl, what, store
     log = os.path.join(stack.dir, "journal.log")
     p = None
     try:
+        # The socket unit keeps its own copy open, as this test does.
         pre, p = unitexec.start(unit, sock, env, log, repl)
-        sock.close()            # the service holds it now, as with systemd
         check(pre is None or pre.returncode == 0, "%s: ExecStartPre (idmint -t) "
               "exits 0 as %s" % (what, pw.pw_name))
         if p is None:
@@ -177,6 +177,7 @@ def serve_through_nginx(check, unit, sock_unit, pw, env_extra, repl, what, store
               % (what, p and p.returncode, left))
         for c in left:
             servers.signal_pid(c, signal.SIGKILL)
+        sock.close()
         stack.stop_all(keep=harness.failed > 0)
 
 

@@ -121,3 +121,12 @@ def start(unit, sock, env, log_path, replace=None):
     p = subprocess.Popen(command(unit, "ExecStart", replace), **kw)
     log.close()
     return pre, p
+
+
+def reload(unit, sock, env, main_pid, replace=None):
+    """ExecReload= with $MAINPID, as the unit's user: its CompletedProcess."""
+    argv = [str(main_pid) if a == "$MAINPID" else a
+            for a in command(unit, "ExecReload", replace)]
+    kw = popen_args(unit, sock, env, subprocess.PIPE)
+    kw["stderr"] = subprocess.PIPE
+    return subprocess.run(argv, text=True, timeout=600, **kw)
