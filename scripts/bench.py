@@ -6,7 +6,7 @@
    per request: everyday requests, /v1/decode of a 4,096-character hash
    against a short one, and each route at its worst (the README's "Cost
    per request").
-2. Through nginx to a spawn-fcgi pool of 16 workers (keep-alive), with wrk
+2. Through nginx to a multiwatch pool of 16 workers (keep-alive), with wrk
    on loopback, bounded in time: a do-nothing route, an authenticated
    call with counting on and off, and the limiter's cost.
 

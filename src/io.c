@@ -6,6 +6,9 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -13,11 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
 #include <sodium.h>
 
+#include "clock.h"
 #include "io.h"
 
 /* The environment of a CGI process dies with it; a test's is const. */
@@ -208,7 +213,41 @@ io_mem(struct io *io, struct io_mem *m)
 	io->ctx = m;
 }
 
+/*
+ * The FastCGI loop.  libfcgi parses the protocol; the waits and the
+ * accepting are ours, so that a stop signal lands only where the worker
+ * holds nothing a web server is waiting on.  libfcgi's own accept reads
+ * the new connection's request with signals let through, and a stop
+ * arriving then closes the connection unanswered (nginx answers 502).
+ * So the stop signals stay blocked, and are let through only in ppoll()
+ * on the listening socket or a kept connection and in accept(); a
+ * connection in hand is given to FCGX_Accept_r() through its ipcFd, with
+ * keepConnection set so that it reads the request rather than closing
+ * the connection first.  Those two fields are marked "don't use" in
+ * fcgiapp.h, but they are how libfcgi 2.4 carries a kept connection from
+ * one request to the next.
+ *
+ * The listening socket is shared with the other workers, so the
+ * connection ppoll() saw may be taken by one of them; our accept() is
+ * bounded by a 100 ms timer (SIGALRM, caught by main.c to do nothing), so
+ * a stop signal that lands just before the call never leaves the worker
+ * blocked in it until the next connection.
+ *
+ * A stopping worker does not close a kept connection (FCGI_KEEP_CONN)
+ * the web server may be writing a request to: nginx does not resend a
+ * POST that met a closed connection.  It answers what comes on it, and
+ * lets go when the web server closes it, when it has been idle for
+ * DRAIN_IDLE_MS (nginx then reuses it last: its cache of kept
+ * connections is last in, first out), or DRAIN_MAX_MS after the stop.
+ */
+#define LISTEN_FD	0		/* FCGI_LISTENSOCK_FILENO */
+#define DRAIN_IDLE_MS	1000
+#define DRAIN_MAX_MS	30000
+#define ACCEPT_MAX_MS	100
+
 static FCGX_Request	 fcgi_req;
+static volatile sig_atomic_t stop_asked;
+static uint64_t		 stop_ns;	/* when this worker saw the stop */
 
 int
 io_is_cgi(void)
@@ -216,117 +255,177 @@ io_is_cgi(void)
 	return FCGX_IsCGI();
 }
 
-static int	 listen_unix;	/* the listening socket is AF_UNIX */
-
 int
 io_fcgi_open(void)
 {
+	/* No listening socket for libfcgi: accepting is ours (below). */
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgi_req, -1, 0) != 0)
+		return -1;
+	return 0;
+}
+
+static void
+ms_to_ts(uint64_t ms, struct timespec *ts)
+{
+	ts->tv_sec = (time_t)(ms / 1000);
+	ts->tv_nsec = (long)(ms % 1000) * 1000000L;
+}
+
+enum kept { KEPT_REQUEST, KEPT_AGAIN, KEPT_IDLE, KEPT_DONE };
+
+/* Wait on the kept connection: a request, a signal, idle, or let go. */
+static enum kept
+kept_wait(const sigset_t *open, int idle_ms)
+{
+	struct pollfd	 pfd = { fcgi_req.ipcFd, POLLIN, 0 };
+	struct timespec	 ts, *tsp = NULL;
+	uint64_t	 now, left;
+	ssize_t		 n;
+	int		 draining = 0;
+	char		 c;
+
+	if (idle_ms >= 0) {
+		ms_to_ts((uint64_t)idle_ms, &ts);
+		tsp = &ts;
+	}
+	if (stop_asked) {
+		now = clock_mono_ns();
+		if (stop_ns == 0)
+			stop_ns = now;
+		if (now - stop_ns >= DRAIN_MAX_MS * NS_PER_MS)
+			return KEPT_DONE;
+		left = DRAIN_MAX_MS * NS_PER_MS - (now - stop_ns);
+		if (left > DRAIN_IDLE_MS * NS_PER_MS)
+			left = DRAIN_IDLE_MS * NS_PER_MS;
+		ts.tv_sec = (time_t)(left / NS_PER_S);
+		ts.tv_nsec = (long)(left % NS_PER_S);
+		tsp = &ts;
+		draining = 1;
+	}
+	if ((n = ppoll(&pfd, 1, tsp, open)) == -1)
+		return errno == EINTR ? KEPT_AGAIN : KEPT_DONE;
+	if (n == 0)
+		return draining ? KEPT_DONE : KEPT_IDLE;
+	/* Readable: the next request, or the web server's close. */
+	n = recv(fcgi_req.ipcFd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		return KEPT_AGAIN;
+	return n == 1 ? KEPT_REQUEST : KEPT_DONE;
+}
+
+/*
+ * FCGI_WEB_SERVER_ADDRS, as libfcgi checks it for a TCP listener: a
+ * comma-separated list of the addresses a connection may come from.
+ */
+static int
+peer_allowed(int fd)
+{
 	struct sockaddr_storage sa;
 	socklen_t	 len = sizeof(sa);
+	const char	*list, *p, *e;
+	char		 addr[INET6_ADDRSTRLEN];
+	size_t		 n;
 
-	if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgi_req, 0,
-	    FCGI_FAIL_ACCEPT_ON_INTR) != 0)
-		return -1;
-	listen_unix = getsockname(fcgi_req.listen_sock, (struct sockaddr *)&sa,
-	    &len) == 0 && sa.ss_family == AF_UNIX;
+	if ((list = getenv("FCGI_WEB_SERVER_ADDRS")) == NULL || *list == '\0')
+		return 1;
+	if (getpeername(fd, (struct sockaddr *)&sa, &len) == -1)
+		return 0;
+	if (sa.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&sa)->sin_addr,
+		    addr, sizeof(addr));
+	else if (sa.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&sa)->sin6_addr,
+		    addr, sizeof(addr));
+	else
+		return 1;	/* a unix socket: the file's mode decides */
+	n = strlen(addr);
+	for (p = list; *p != '\0'; p = *e == ',' ? e + 1 : e) {
+		p += strspn(p, " \t");
+		e = p + strcspn(p, ",");
+		if ((size_t)(e - p) >= n && strncmp(p, addr, n) == 0 &&
+		    strspn(p + n, " \t") == (size_t)(e - p) - n)
+			return 1;
+	}
 	return 0;
 }
 
 /*
- * accept(2) with the stop signals open, bounded by a short timer: the
- * socket is shared with the other workers, so the connection ppoll saw
- * may be taken by one of them, and a stop signal that lands just before
- * the call must not leave us blocked in it until the next connection.
+ * A new connection, stop signals let through: 1 with *fd, 0 when idle_ms
+ * pass without one, -1 with errno.
  */
 static int
-bounded_accept(int fd, const sigset_t *open)
+listen_accept(const sigset_t *open, int idle_ms, int *fd)
 {
-	struct itimerval it = { { 0, 0 }, { 0, 100 * 1000 } }, none;
-	sigset_t	 was;
-	int		 c, e;
+	struct pollfd	 pfd = { LISTEN_FD, POLLIN, 0 };
+	struct itimerval it, none;
+	struct timespec	 ts;
+	sigset_t	 held;
+	int		 n, e;
 
+	ms_to_ts(idle_ms >= 0 ? (uint64_t)idle_ms : 0, &ts);
+	/* Poll first: a listening socket may be non-blocking. */
+	if ((n = ppoll(&pfd, 1, idle_ms >= 0 ? &ts : NULL, open)) <= 0)
+		return n;
+	memset(&it, 0, sizeof(it));
 	memset(&none, 0, sizeof(none));
+	it.it_value.tv_usec = ACCEPT_MAX_MS * 1000;
 	setitimer(ITIMER_REAL, &it, NULL);
-	sigprocmask(SIG_SETMASK, open, &was);
-	c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+	sigprocmask(SIG_SETMASK, open, &held);
+	*fd = stop_asked ? (errno = EINTR, -1) :
+	    accept4(LISTEN_FD, NULL, NULL, SOCK_CLOEXEC);
 	e = errno;
-	sigprocmask(SIG_SETMASK, &was, NULL);
+	sigprocmask(SIG_SETMASK, &held, NULL);
 	setitimer(ITIMER_REAL, &none, NULL);
 	errno = e;
-	return c;
+	if (*fd == -1)
+		return -1;
+	if (!peer_allowed(*fd)) {
+		close(*fd);
+		errno = ECONNABORTED;
+		return -1;
+	}
+	return 1;
 }
 
-/* Did the web server close the kept connection? */
-static int
-conn_closed(int fd)
-{
-	char	 c;
-
-	return recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
-}
-
-/*
- * Wait for the next request.  The stop signals stay blocked here but
- * inside ppoll(2) and our own accept(2), which take them atomically, so a
- * signal never lands between a check and a wait that would outlast it.
- * A kept connection is read by libfcgi only once data is there; a new
- * one on a unix socket is accepted here and handed to libfcgi (a TCP one
- * is left to libfcgi's accept, which checks FCGI_WEB_SERVER_ADDRS).
- */
 int
-io_fcgi_wait(struct io *io, const sigset_t *open,
-    volatile sig_atomic_t *stop, int idle_ms)
+io_fcgi_wait(struct io *io, const sigset_t *open, int idle_ms)
 {
-	struct pollfd	 pfd;
-	struct timespec	 ts = { idle_ms / 1000, (long)(idle_ms % 1000) * 1000000 };
-	sigset_t	 was;
-	int		 n, c;
+	int	 fd, rc;
 
 	for (;;) {
-		if (*stop)
-			return -1;
-		pfd.fd = fcgi_req.ipcFd >= 0 ? fcgi_req.ipcFd :
-		    fcgi_req.listen_sock;
-		pfd.events = POLLIN;
-		n = ppoll(&pfd, 1, idle_ms >= 0 ? &ts : NULL, open);
-		if (*stop)
-			return -1;
-		if (n == 0)
-			return 0;
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
 		if (fcgi_req.ipcFd >= 0) {
-			if (!conn_closed(fcgi_req.ipcFd))
+			switch (kept_wait(open, idle_ms)) {
+			case KEPT_REQUEST:
 				break;
-			FCGX_Free(&fcgi_req, 1);
-			continue;
-		}
-		if (!listen_unix)
-			break;
-		if ((c = bounded_accept(fcgi_req.listen_sock, open)) == -1) {
-			if (errno == EINTR || errno == EAGAIN ||
-			    errno == ECONNABORTED)
+			case KEPT_AGAIN:
 				continue;
-			return -1;
+			case KEPT_IDLE:
+				return 0;
+			case KEPT_DONE:
+				FCGX_Free(&fcgi_req, 1);
+				continue;
+			}
+		} else {
+			if (stop_asked)
+				return -1;
+			if ((rc = listen_accept(open, idle_ms, &fd)) == 0)
+				return 0;
+			if (rc == -1) {
+				/* A signal, the peer gave up, another worker
+				 * won, or an address not let in. */
+				if (errno == EINTR || errno == EAGAIN ||
+				    errno == ECONNABORTED || errno == EPROTO)
+					continue;
+				return -1;
+			}
+			fcgi_req.ipcFd = fd;
 		}
-		fcgi_req.ipcFd = c;
-		/* FCGX_Accept_r first finishes the last request, which would
-		 * close a connection it was not told to keep. */
 		fcgi_req.keepConnection = 1;
-		break;
+		/* Below 0: the connection brought no request (libfcgi has
+		 * closed it); wait for the next one. */
+		if (FCGX_Accept_r(&fcgi_req) >= 0)
+			break;
 	}
-	if (!listen_unix && fcgi_req.ipcFd < 0) {
-		/* libfcgi's own accept, with the stop signals open. */
-		sigprocmask(SIG_SETMASK, open, &was);
-		n = FCGX_Accept_r(&fcgi_req);
-		sigprocmask(SIG_SETMASK, &was, NULL);
-	} else
-		n = FCGX_Accept_r(&fcgi_req);
-	if (n < 0)
-		return *stop || n != -EINTR ? -1 : 0;
 	io_fcgi(io, &fcgi_req);
 	return 1;
 }
@@ -354,5 +453,6 @@ io_fcgi_finish(void)
 void
 io_fcgi_shutdown(void)
 {
+	stop_asked = 1;
 	FCGX_ShutdownPending();
 }

@@ -29,12 +29,13 @@ int	 io_is_cgi(void);
 int	 io_fcgi_open(void);
 /*
  * Wait for the next request and point io at it: 1.  0 when idle_ms (-1:
- * no limit) pass without one, or a wait was cut short; -1 when *stop is
- * set (a stop signal, taken only while `open` is the signal mask) or
- * libfcgi fails.
+ * no limit) pass without one; -1 when the loop ends (a stop was asked for,
+ * or the listening socket failed).  The caller keeps the stop signals
+ * blocked; they are let through (`open` is the mask then) only while the
+ * worker waits with nothing in hand.  A stopping worker first answers
+ * what comes on a kept connection, then lets it go (io.c says when).
  */
-int	 io_fcgi_wait(struct io *, const sigset_t *open,
-	    volatile sig_atomic_t *stop, int idle_ms);
+int	 io_fcgi_wait(struct io *, const sigset_t *open, int idle_ms);
 void	 io_fcgi_finish(void);
 /* Async-signal-safe: ask the loop to stop after the request in hand. */
 void	 io_fcgi_shutdown(void);

@@ -14,23 +14,29 @@
 
 #include <sodium.h>
 
+#include "check.h"
 #include "conf.h"
 #include "io.h"
 #include "log.h"
 #include "serve.h"
 
-static volatile sig_atomic_t stopping;
+/* A build may stamp its own version (tests build a second responder). */
+#ifndef IDMINT_VERSION
+#define IDMINT_VERSION	PACKAGE_VERSION
+#endif
+
+/* Each asks a worker to finish the request in hand and exit. */
+static const int	 stops[] = { SIGTERM, SIGUSR1, SIGINT };
 static sigset_t		 stopsigs;
 
 static void
 on_stop(int sig)
 {
 	(void)sig;
-	stopping = 1;
 	io_fcgi_shutdown();
 }
 
-/* SIGALRM only cuts a bounded wait short (see io_fcgi_wait). */
+/* SIGALRM only cuts a bounded accept short (io.c). */
 static void
 on_alarm(int sig)
 {
@@ -41,25 +47,28 @@ static int
 signals_init(void)
 {
 	struct sigaction sa;
+	size_t		 i;
 
-	/* No SA_RESTART: the blocked accept() must return so the loop ends. */
+	/* No SA_RESTART: a wait for a request must return so the loop ends. */
 	sigemptyset(&stopsigs);
-	sigaddset(&stopsigs, SIGTERM);
-	sigaddset(&stopsigs, SIGUSR1);
-	sigaddset(&stopsigs, SIGINT);
-	sigaddset(&stopsigs, SIGALRM);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
-	    sigaction(SIGUSR1, &sa, NULL) == -1 ||
-	    sigaction(SIGINT, &sa, NULL) == -1)
-		return -1;
+	for (i = 0; i < sizeof(stops) / sizeof(stops[0]); i++) {
+		sigaddset(&stopsigs, stops[i]);
+		if (sigaction(stops[i], &sa, NULL) == -1)
+			goto fail;
+	}
+	sigaddset(&stopsigs, SIGALRM);
 	sa.sa_handler = on_alarm;
 	if (sigaction(SIGALRM, &sa, NULL) == -1)
-		return -1;
+		goto fail;
 	sa.sa_handler = SIG_IGN;
-	return sigaction(SIGPIPE, &sa, NULL);
+	if (sigaction(SIGPIPE, &sa, NULL) == 0)
+		return 0;
+fail:
+	log_err("sigaction: %s", strerror(errno));
+	return -1;
 }
 
 static void
@@ -75,9 +84,10 @@ main(int argc, char *argv[])
 	struct conf	 conf;
 	struct server	 srv;
 	struct io	 io;
+	sigset_t	 waitmask;
 	const char	*path = NULL;
-	sigset_t	 open;
 	char		 err[512];
+	size_t		 i;
 	int		 ch, rc, test_only = 0;
 
 	while ((ch = getopt(argc, argv, "c:tVh")) != -1) {
@@ -89,7 +99,7 @@ main(int argc, char *argv[])
 			test_only = 1;
 			break;
 		case 'V':
-			printf("idmint %s\n", PACKAGE_VERSION);
+			printf("idmint %s\n", IDMINT_VERSION);
 			return 0;
 		default:
 			usage();
@@ -118,16 +128,17 @@ main(int argc, char *argv[])
 	}
 	if (server_init(&srv, &conf) == -1)
 		return 1;
+	srv.version = IDMINT_VERSION;
 	if (test_only) {
-		fprintf(stderr, "idmint: configuration is good\n");
+		if (check_setup(&conf, stderr) > 0)
+			return 1;
+		fprintf(stderr, "idmint: configuration and store %s are good\n",
+		    conf.db);
 		return 0;
 	}
-	if (signals_init() == -1) {
-		log_err("sigaction: %s", strerror(errno));
-		return 1;
-	}
-
 	if (io_is_cgi()) {
+		if (signals_init() == -1)
+			return 1;
 		io_cgi(&io);
 		serve(&srv, &io);
 		io_cgi_finish();
@@ -147,19 +158,27 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	/*
-	 * A stop signal may interrupt only the wait for a request: it is
-	 * blocked but inside the wait, which takes it atomically, so it is
-	 * never missed and never cuts a request in hand short (a read or
-	 * write cut by EINTR would lose the answer).  An idle worker flushes
-	 * its counts when they are due.
+	 * The stop signals are caught from here on, past start-up: until
+	 * now one simply ends the worker, which holds nothing yet.  So a
+	 * supervisor can tell a worker is ready by its caught signals
+	 * (SigCgt in /proc/PID/status, which even a non-dumpable process
+	 * shows its owner): idmint-reload waits for that.
 	 */
-	sigprocmask(SIG_BLOCK, &stopsigs, &open);
-	sigdelset(&open, SIGTERM);
-	sigdelset(&open, SIGUSR1);
-	sigdelset(&open, SIGINT);
-	sigdelset(&open, SIGALRM);
+	if (signals_init() == -1)
+		return 1;
+	/*
+	 * A stop signal may interrupt only the wait for a request: while one
+	 * is read, served and written it stays pending (a read or write cut
+	 * short by EINTR would lose the answer), and is taken in the next
+	 * wait (io.c).  An idle worker flushes its counts when they are due
+	 * and records its snowflake slot's last millisecond (server_idle).
+	 */
+	sigprocmask(SIG_BLOCK, &stopsigs, &waitmask);
+	for (i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
+		sigdelset(&waitmask, stops[i]);
+	sigdelset(&waitmask, SIGALRM);
 	for (;;) {
-		if ((rc = io_fcgi_wait(&io, &open, &stopping,
+		if ((rc = io_fcgi_wait(&io, &waitmask,
 		    (int)srv.conf.flush_ms)) == -1)
 			break;
 		if (rc == 0) {

@@ -44,6 +44,7 @@ server_init(struct server *s, const struct conf *c)
 	memset(s, 0, sizeof(*s));
 	s->conf = *c;
 	s->slot = -1;
+	s->version = PACKAGE_VERSION;
 	req_init(&s->req);
 	resp_init(&s->resp);
 	buf_init(&s->data, 0);

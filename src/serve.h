@@ -27,6 +27,7 @@ struct server {
 	int		 slot;		/* snowflake slot held, -1: none */
 	uint64_t	 slot_ms;	/* last ms recorded in its lease */
 	uint64_t	 slot_at;	/* when (monotonic ms) */
+	const char	*version;	/* what /healthz reports */
 };
 
 /* What a handler sees of the request in hand. */

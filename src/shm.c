@@ -155,6 +155,38 @@ file_ok(int fd, struct shm_sizes *sz)
 }
 
 /*
+ * A file of our magic but a newer version: refused, never replaced,
+ * since newer workers may be counting in it (a rolling downgrade).
+ */
+static int
+file_newer(int fd, const char *path, char *err, size_t errlen)
+{
+	struct shm_hdr	 h;
+
+	if (pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+	    h.magic != SHM_MAGIC || h.version <= SHM_VERSION)
+		return 0;
+	snprintf(err, errlen, "%s: shared table format %u is newer than this "
+	    "idmint understands (%u); stop every newer idmint, then remove "
+	    "the file", path, (unsigned)h.version, (unsigned)SHM_VERSION);
+	return 1;
+}
+
+enum shm_state
+shm_file_state(int fd, const char *path, struct shm_hdr *h, char *err,
+    size_t errlen)
+{
+	struct shm_sizes sz;
+
+	if (file_newer(fd, path, err, errlen))
+		return SHM_NEWER;
+	if (!file_ok(fd, &sz) ||
+	    pread(fd, h, sizeof(*h), 0) != (ssize_t)sizeof(*h))
+		return SHM_STALE;
+	return SHM_OK;
+}
+
+/*
  * Make a whole new file under a temporary name, then put it in place:
  * link(2) when there was none (if another process won the race, its file
  * stays), rename(2) to replace a bad one.  Either way no process ever
@@ -269,6 +301,8 @@ shm_open_table(struct shm *t, const char *dir, const struct shm_sizes *want,
 		if (shm_trust(t->path, 0, err, errlen) == -1)
 			break;
 		if ((ok = file_ok(t->fd, &sz)))
+			break;
+		if (file_newer(t->fd, t->path, err, errlen))
 			break;
 		if (file_replace(t->path, t->fd, &w, err, errlen) == -1)
 			break;

@@ -5,8 +5,10 @@
  * The file is made whole under a temporary name (posix_fallocate, so a
  * full tmpfs fails here rather than killing a worker with SIGBUS on first
  * touch) and put in place atomically.  A file made before the last boot,
- * or of another magic, version or size, is replaced; so is one an
- * operator deleted (every mapping notices, see shm_stale).  A directory or
+ * or of another magic, an older version or another size, is replaced; so
+ * is one an operator deleted (every mapping notices, see shm_stale).  A
+ * file of a newer version is refused, never replaced: newer workers may
+ * be counting in it.  A directory or
  * file not owned by the effective user, or writable by group or others,
  * is refused: whoever can write it can corrupt every worker's memory.
  */
@@ -95,5 +97,16 @@ int	 shm_sizes_norm(struct shm_sizes *);
  * writable by group or others?  0, or -1 with a message naming the path.
  */
 int	 shm_trust(const char *path, int is_dir, char *err, size_t errlen);
+
+/*
+ * What the open table file fd at path is, changing nothing (idmint -t):
+ * in use (*h read from it), stale (none of ours, an older version or
+ * another size, or made before the last boot: the first worker makes it
+ * anew), or newer than this idmint (refused, with a line in err naming
+ * the path and both versions).
+ */
+enum shm_state { SHM_OK, SHM_STALE, SHM_NEWER };
+enum shm_state shm_file_state(int fd, const char *path, struct shm_hdr *h,
+	    char *err, size_t errlen);
 
 #endif

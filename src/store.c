@@ -192,6 +192,29 @@ store_rd_leave(struct store *st, int own)
 
 /* ---- opening ---------------------------------------------------------- */
 
+/*
+ * The format record: this idmint's format or an older one is read (open
+ * brings an older one up to date); a newer one is refused, since this
+ * code would misread it.  The message names the file and both formats.
+ */
+static enum store_rc
+format_check(struct store *st, const MDB_val *v, uint64_t *have)
+{
+	*have = v->mv_size == 4 ? get_le(v->mv_data, 4) : 0;
+	if (*have >= 1 && *have <= STORE_FORMAT)
+		return STORE_OK;
+	if (*have > STORE_FORMAT)
+		snprintf(st->err, sizeof(st->err), "%s/data.mdb: store format "
+		    "%llu is newer than this idmint reads (formats 1 to %d); "
+		    "run the idmint that wrote it, or a newer one", st->path,
+		    (unsigned long long)*have, STORE_FORMAT);
+	else
+		snprintf(st->err, sizeof(st->err), "%s/data.mdb: the format "
+		    "record (%zu bytes) is not one of idmint's: not an idmint "
+		    "store, or damaged", st->path, v->mv_size);
+	return STORE_CORRUPT;
+}
+
 static enum store_rc
 open_dbs(struct store *st)
 {
@@ -223,17 +246,12 @@ open_dbs(struct store *st)
 			return store_commit(st, txn, rc, "opening the store");
 	}
 	rc = mdb_get(txn, st->meta, &k, &v);
-	if (rc == 0 && (v.mv_size != 4 || get_le(v.mv_data, 4) == 0 ||
-	    get_le(v.mv_data, 4) > STORE_FORMAT)) {
-		snprintf(st->err, sizeof(st->err), "the store in %s has format "
-		    "%llu; this idmint reads formats 1 to %d", st->path,
-		    v.mv_size == 4 ? (unsigned long long)get_le(v.mv_data, 4) :
-		    0ULL, STORE_FORMAT);
+	if (rc == 0 && format_check(st, &v, &was) != STORE_OK) {
 		mdb_txn_abort(txn);
 		return STORE_CORRUPT;
 	}
 	/* An older format is brought up to date, in this transaction. */
-	if (rc == 0 && (was = get_le(v.mv_data, 4)) == 1)
+	if (rc == 0 && was == 1)
 		rc = store_marks_upgrade(st, txn);
 	if ((rc == 0 && was != STORE_FORMAT) || rc == MDB_NOTFOUND) {
 		put_le(fmt, STORE_FORMAT, 4);
@@ -342,4 +360,81 @@ store_close(struct store *st)
 	free(st->path);
 	sodium_memzero(st, sizeof(*st));
 	free(st);
+}
+
+/* ---- a look for idmint -t --------------------------------------------- */
+
+/* The format record, or 0 when there is none yet. */
+static enum store_rc
+inspect_format(struct store *st, struct store_info *in)
+{
+	MDB_txn		*txn;
+	MDB_dbi		 meta;
+	MDB_val		 k = { 6, (void *)"format" }, v;
+	enum store_rc	 r = STORE_OK;
+	uint64_t	 have;
+	int		 rc;
+
+	if ((rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return store_fail(st, rc, "reading the store");
+	if ((rc = mdb_dbi_open(txn, "meta", 0, &meta)) == 0)
+		rc = mdb_get(txn, meta, &k, &v);
+	if (rc == 0) {
+		if ((r = format_check(st, &v, &have)) == STORE_OK)
+			in->format = (uint32_t)have;
+	} else if (rc != MDB_NOTFOUND)
+		r = store_fail(st, rc, "reading the store");
+	mdb_txn_abort(txn);
+	return r;
+}
+
+enum store_rc
+store_inspect(const char *dir, size_t mapsize, struct store_info *in,
+    char *err, size_t errlen)
+{
+	static const char *const files[] = { "data.mdb", "lock.mdb" };
+	struct store	 st;
+	struct stat	 sb;
+	MDB_envinfo	 ei;
+	MDB_stat	 ms;
+	char		 path[4096];
+	enum store_rc	 r;
+	size_t		 i;
+	int		 rc;
+
+	memset(in, 0, sizeof(*in));
+	/* Opening makes a missing lock.mdb, owned by whoever runs -t. */
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		if (stat(path, &sb) == -1) {
+			if (errno == ENOENT)
+				return STORE_NOTFOUND;
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			return STORE_ERROR;
+		}
+	}
+	memset(&st, 0, sizeof(st));
+	st.path = (char *)(uintptr_t)dir;
+	if ((rc = mdb_env_create(&st.env)) != 0) {
+		snprintf(err, errlen, "%s: %s", dir, mdb_strerror(rc));
+		return STORE_ERROR;
+	}
+	if ((rc = mdb_env_set_maxdbs(st.env, 16)) != 0 ||
+	    (rc = mdb_env_set_mapsize(st.env,
+	    mapsize ? mapsize : STORE_MAPSIZE_DEFAULT)) != 0 ||
+	    (rc = mdb_env_open(st.env, dir, MDB_RDONLY | MDB_NOTLS, 0600)) != 0)
+		r = store_fail(&st, rc, "reading the store");
+	else if ((r = inspect_format(&st, in)) == STORE_OK &&
+	    (rc = mdb_env_info(st.env, &ei)) == 0 &&
+	    (rc = mdb_env_stat(st.env, &ms)) == 0) {
+		in->map_size = ei.me_mapsize;
+		in->used = ((uint64_t)ei.me_last_pgno + 1) * ms.ms_psize;
+		in->readers = ei.me_numreaders;
+		in->max_readers = ei.me_maxreaders;
+	} else if (r == STORE_OK)
+		r = store_fail(&st, rc, "reading the store");
+	if (r != STORE_OK)
+		snprintf(err, errlen, "%s", st.err);
+	mdb_env_close(st.env);
+	return r;
 }

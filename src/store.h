@@ -83,6 +83,21 @@ void		 store_close(struct store *);
 const char	*store_error(const struct store *);
 const char	*store_path(const struct store *);
 
+/* What idmint -t reports of a store. */
+struct store_info {
+	uint32_t	 format;	/* 0: no format record yet */
+	uint64_t	 map_size;	/* bytes, as a worker would map it */
+	uint64_t	 used;		/* bytes up to the last page in use */
+	unsigned	 readers, max_readers;
+};
+/*
+ * Look at the store in dir without creating or changing anything (workers
+ * may be running): STORE_NOTFOUND when there is none yet; STORE_CORRUPT,
+ * with the reason in err, for a format newer than this idmint's.
+ */
+enum store_rc	 store_inspect(const char *dir, size_t mapsize,
+		    struct store_info *, char *err, size_t errlen);
+
 enum store_rc	 store_rd_begin(struct store *);
 void		 store_rd_end(struct store *);
 

@@ -16,6 +16,13 @@ import servers
 BIN = os.environ.get("IDMINT_BIN") or os.path.abspath("src/idmint")
 CTL = os.environ.get("IDMINTCTL_BIN") or os.path.join(os.path.dirname(BIN), "idmintctl")
 
+def version_of(binary):
+    """The version `binary -V` prints; /healthz reports the same."""
+    p = subprocess.run([binary, "-V"], capture_output=True, text=True, timeout=10)
+    return p.stdout.split()[-1] if p.returncode == 0 and p.stdout else None
+
+
+HEALTHZ = {"status": "ok", "version": version_of(BIN)}
 EPOCH_MS = 1288834974657        # the default snowflake epoch (idgen.md)
 UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 

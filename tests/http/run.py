@@ -2,7 +2,7 @@
 """idmint through real web servers and through CGI mode.
 
 The same table of requests is sent through lighttpd, nginx and Apache in
-front of a spawn-fcgi pool of real workers, and through the binary run as
+front of a multiwatch pool of real workers, and through the binary run as
 a CGI program.  Prints "N passed, N failed" and exits non-zero on any
 failure.
 
@@ -15,6 +15,7 @@ helpers and the counters, and may define:
                                   end and in CGI mode (see harness.run_table);
   scenarios(stack, fronts, check) anything else, once the tables are done.
 """
+import json
 import os
 import time
 import re
@@ -36,7 +37,7 @@ def base_cases():
     big = b'{"username":"' + b"x" * 70000 + b'"}'
     return [
         ("healthz", "GET", "/healthz", None, {}, 200,
-         lambda r: r.json == {"status": "ok"}),
+         lambda r: r.json == harness.HEALTHZ),
         ("headers", "GET", "/healthz", None, {}, 200,
          lambda r: r.headers.get("content-type") == "application/json; charset=utf-8"
          and r.headers.get("cache-control") == "no-store"),
@@ -92,7 +93,7 @@ def fcgi_healthz(sock):
     env = dict(os.environ, REQUEST_METHOD="GET", PATH_INFO="/healthz")
     p = subprocess.run(["cgi-fcgi", "-bind", "-connect", sock], env=env,
                        capture_output=True, timeout=10)
-    return b'{"status":"ok"}' in p.stdout
+    return json.dumps(harness.HEALTHZ, separators=(",", ":")).encode() in p.stdout
 
 
 def fcgi_record(rtype, content, rid=1):

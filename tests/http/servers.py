@@ -4,6 +4,7 @@ Each server gets its own temporary directory and a free port on
 127.0.0.1; readiness is polled with a bound, never waited for with a
 sleep.  Everything started here is stopped by stop_all().
 """
+import fcntl
 import json
 import os
 import shutil
@@ -14,6 +15,7 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+MULTIWATCH = shutil.which("multiwatch") or "/usr/bin/multiwatch"
 
 
 class Resp:
@@ -87,14 +89,26 @@ class Stack:
 
     # -- the FastCGI pool -------------------------------------------------
     def start_pool(self):
+        """The default pool (README, etc/): spawn-fcgi makes the socket and
+        multiwatch keeps `workers` workers alive on it.  pool_pids holds
+        multiwatch's pid; returns once every worker is past start-up."""
         log = open(os.path.join(self.dir, "pool.err"), "ab")
-        subprocess.run(["spawn-fcgi", "-s", self.sock, "-F", str(self.workers),
-                        "-P", self.pidfile, "--", self.binary],
+        subprocess.run(["spawn-fcgi", "-s", self.sock, "-P", self.pidfile, "--",
+                        MULTIWATCH, "-f", str(self.workers), "--", self.binary],
                        env=self.env, check=True, stdout=subprocess.DEVNULL,
                        stderr=log)
         wait_for(lambda: unix_open(self.sock), "the idmint pool")
         with open(self.pidfile) as f:
             self.pool_pids = [int(x) for x in f.read().split()]
+        wait_for(lambda: len(self.workers_ready()) == self.workers,
+                 "%d workers to start" % self.workers, 60)
+
+    def workers_now(self):
+        """The supervisor's children: the workers, live or starting."""
+        return children(self.pool_pids[0]) if self.pool_pids else []
+
+    def workers_ready(self):
+        return [p for p in self.workers_now() if worker_ready(p)]
 
     def stop_pool(self):
         stop_pids(self.pool_pids)
@@ -205,6 +219,31 @@ def stop_pids(pids, force=False):
             signal_pid(pid, signal.SIGKILL)
 
 
+class Lock:
+    """An exclusive flock(2) on path, held for a with block: for tests of
+    machine-wide things (a system user, an installed package) that two
+    test runs on one machine must not do at once."""
+
+    def __init__(self, path, timeout=900):
+        self.path, self.timeout, self.f = path, timeout, None
+
+    def __enter__(self):
+        self.f = open(self.path, "a")
+
+        def take():
+            try:
+                fcntl.flock(self.f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                return False
+        wait_for(take, "the lock " + self.path, self.timeout)
+        return self
+
+    def __exit__(self, *a):
+        fcntl.flock(self.f, fcntl.LOCK_UN)
+        self.f.close()
+
+
 def ctl_run(ctlbin, db, *args, check=True):
     """Run idmintctl on a store; its CompletedProcess, or (when check) an
     exception with its stderr if it failed."""
@@ -218,6 +257,41 @@ def ctl_run(ctlbin, db, *args, check=True):
 def ctl(ctlbin, db, *args):
     """Run idmintctl on a store; its stdout, or an exception with stderr."""
     return ctl_run(ctlbin, db, *args).stdout.strip()
+
+
+def children(pid):
+    """The pids whose parent is pid (alive, not zombies)."""
+    try:    # the kernel's own list, where it keeps one (CONFIG_PROC_CHILDREN)
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(x) for x in f.read().split() if pid_alive(int(x))]
+    except OSError:
+        pass
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                rest = f.read().rsplit(") ", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(rest[1]) == pid and rest[0] != "Z":
+            out.append(int(d))
+    return out
+
+
+def worker_ready(pid):
+    """Is the worker past start-up (store and shared table open)?  It
+    catches its stop signals only from then on: SigCgt in its status, which
+    idmint-reload(8) reads too."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("SigCgt:"):
+                    return bool(int(line.split()[1], 16) & (1 << (signal.SIGTERM - 1)))
+    except (OSError, ValueError, IndexError):
+        pass
+    return False
 
 
 def pid_alive(pid):

@@ -114,7 +114,7 @@ def _checks(mode, base, prefix, token, db, check):
             return harness.Resp(0, [], repr(e).encode())
 
     r = req("GET", prefix + "/healthz")
-    check(r.status == 200 and r.json == {"status": "ok"},
+    check(r.status == 200 and r.json == harness.HEALTHZ,
           mode + ": healthz: %d %r" % (r.status, r.body[:200]))
     r = req("GET", prefix + "/nowhere")
     check(r.status == 404 and r.json == {"error": "Not found"}, mode + ": 404")

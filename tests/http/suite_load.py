@@ -5,6 +5,9 @@ Every scenario runs on a spawn-fcgi pool of its own (same store, same
 config as the stack's pool: IDMINT_CONF=stack.conf) behind an nginx of
 its own, so that no other suite's idle connections pin its workers, and
 so that killing workers does not hurt the suites that run after this one.
+These pools are not supervised, on purpose: a killed worker stays dead,
+so the survivors' counts and slots can be checked.  The supervised pool
+(multiwatch) under the same faults is tests/ops/suite_pool.py.
 
 Why not the stack's nginx: a worker serves one FastCGI connection at a
 time, and with `keepalive N` plus `fastcgi_keep_conn on` nginx keeps up

@@ -44,7 +44,8 @@ Test(serve, healthz)
 
 	run_request(&srv, env, NULL, 0, &a);
 	cr_assert_eq(a.status, 200);
-	cr_assert_str_eq(a.body, "{\"status\":\"ok\"}");
+	cr_assert_str_eq(a.body, "{\"status\":\"ok\",\"version\":\""
+	    PACKAGE_VERSION "\"}");
 	cr_assert_str_eq(answer_header(&a, "Content-Type"),
 	    "application/json; charset=utf-8");
 	cr_assert_str_eq(answer_header(&a, "Cache-Control"), "no-store");
