@@ -213,5 +213,7 @@ enum store_rc	 store_lease_claim(struct store *, unsigned slot_bits,
 		    pid_t pid, unsigned *slot);
 /* Give the slot back, if pid holds it. */
 enum store_rc	 store_lease_release(struct store *, unsigned slot, pid_t pid);
+/* How many slots live processes hold. */
+enum store_rc	 store_lease_held(struct store *, unsigned *held);
 
 #endif

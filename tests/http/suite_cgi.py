@@ -109,7 +109,7 @@ def run_mode(mode, extra, prefix, check):
 def _checks(mode, base, prefix, token, db, check):
     def req(method, path, body=None, headers=None):
         try:
-            return harness.request(base, method, path, body, headers)
+            return harness.request(base, method, path, body, headers, mount=prefix)
         except Exception as e:  # a cut answer is a failure, not a crash
             return harness.Resp(0, [], repr(e).encode())
 

@@ -129,6 +129,7 @@ class Client:
             raise
         if r.will_close:
             self.c.close()
+        harness.keep(method, path, r.status, r.getheaders(), data)
         return Resp(r.status, r.getheaders(), data)
 
     def close(self):
@@ -463,6 +464,8 @@ class RawClient:
     def __init__(self, port, request):
         self.port = port
         self.request = request
+        self.method, self.path = request.split(b" ", 2)[:2]
+        self.method, self.path = self.method.decode(), self.path.decode()
         self.s = self.f = None
 
     def close(self):
@@ -483,10 +486,12 @@ class RawClient:
             self.close()
             raise RuntimeError("bad status line %r" % line[:80])
         status, length, close = int(line[9:12]), None, False
+        head = []
         while True:
             h = self.f.readline()
             if h == b"\r\n":
                 break
+            head.append(h)
             if not h:
                 self.close()
                 raise RuntimeError("connection closed in the headers")
@@ -502,6 +507,7 @@ class RawClient:
         body = self.f.read(length)
         if close:
             self.close()
+        harness.keep(self.method, self.path, status, b"".join(head), body)
         return status, body
 
 
@@ -548,6 +554,7 @@ def fcgi_snowflake(sock):
            "CONTENT_LENGTH": str(len(body)), "SERVER_PROTOCOL": "HTTP/1.1"}
     p = subprocess.run(["cgi-fcgi", "-bind", "-connect", sock], env=env, input=body,
                        capture_output=True, timeout=10)
+    harness.keep_cgi("POST", "/", "", p.stdout)
     head, _, rest = p.stdout.partition(b"\r\n\r\n")
     if not head.startswith(b"Status: 200"):
         raise RuntimeError("fcgi snowflake: %r" % p.stdout[:200])
