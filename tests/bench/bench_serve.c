@@ -6,6 +6,8 @@
  *	bench_serve			one line per request kind: requests/s
  *	bench_serve --once KIND N	N requests of one kind, untimed, for
  *					valgrind --tool=callgrind
+ *
+ * Settings come from IDMINT_* in the environment (IDMINT_METRICS=on).
  */
 #include "config.h"
 
@@ -68,6 +70,10 @@ setup(void)
 	if (sodium_init() < 0 || mkdtemp(dir) == NULL)
 		exit(1);
 	conf_defaults(&c);
+	if (conf_load(&c, "/dev/null", err, sizeof(err)) == -1) {
+		fprintf(stderr, "bench_serve: %s\n", err);
+		exit(1);
+	}
 	snprintf(c.db, sizeof(c.db), "%s/db", dir);
 	if (token_new(tok_unl, h1) == -1 || token_new(tok_lim, h2) == -1 ||
 	    store_open(&st, c.db, 0, err, sizeof(err)) != STORE_OK ||

@@ -75,9 +75,12 @@ def keep_cgi(method, path, query, out):
 
 
 # -- sending requests ----------------------------------------------------------
-def request(base, method, path, body=None, headers=None, mount=""):
+def request(base, method, path, body=None, headers=None, mount="", source=None):
+    """One request on a connection of its own; source: the client's
+    address (another loopback address than 127.0.0.1, say)."""
     u = urllib.parse.urlsplit(base)
-    c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=10,
+                                   source_address=(source, 0) if source else None)
     c.request(method, path, body=body, headers=headers or {})
     r = c.getresponse()
     out = Resp(r.status, r.getheaders(), r.read())

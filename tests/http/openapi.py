@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 
 import harness
 
@@ -114,6 +115,7 @@ def check(check_fn, limit=60):
     if err:
         check_fn(False, "openapi: " + err)
         return
+    t0 = time.monotonic()
     real = harness.RECEIVED
     wrong = []
     # A run of a few suites may lack some kinds of answer to spoil; the
@@ -160,6 +162,7 @@ def check(check_fn, limit=60):
             break
         check_fn(False, "openapi: not described: %s (%d answer%s, e.g. %s)"
                  % (key, len(seen), "" if len(seen) == 1 else "s", seen[0][:300]))
-    print("openapi: %s; %d received, %d wrong on purpose, all caught: %s"
+    print("openapi: %s; %d received, %d wrong on purpose, all caught: %s; %.1f s"
           % (lines[-1], len(real), len(wrong), "yes" if all(
-              len(real) + j in failed for j in range(len(wrong))) else "NO"))
+              len(real) + j in failed for j in range(len(wrong))) else "NO",
+             time.monotonic() - t0))

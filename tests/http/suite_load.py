@@ -68,8 +68,9 @@ def cases(stack):
 class Pool:
     """spawn-fcgi -F N on a socket of its own, same store and config."""
 
-    def __init__(self, stack, tag, workers):
+    def __init__(self, stack, tag, workers, env=None):
         self.stack = stack
+        self.env = env or stack.env       # another config: another store
         self.dir = os.path.join(stack.dir, tag)
         os.makedirs(os.path.join(self.dir, "nginx"), exist_ok=True)
         self.tag = tag
@@ -83,7 +84,7 @@ class Pool:
         pidfile = sock + ".pid"
         with open(os.path.join(self.dir, "pool.err"), "ab") as log:
             subprocess.run(["spawn-fcgi", "-s", sock, "-F", str(n), "-P", pidfile,
-                            "--", self.stack.binary], env=self.stack.env, check=True,
+                            "--", self.stack.binary], env=self.env, check=True,
                            stdout=subprocess.DEVNULL, stderr=log, timeout=30)
         servers.wait_for(lambda: servers.unix_open(sock), "pool " + sock)
         with open(pidfile) as f:
