@@ -243,6 +243,7 @@ def main():
             if hasattr(m, "cases"):
                 run_table("cgi", via_cgi, m.cases(stack))
         test_cgi_protocol(stack)
+        openapi.routes(check, stack.conf)
         for m in extra:
             if hasattr(m, "scenarios"):
                 m.scenarios(stack, fronts, check)

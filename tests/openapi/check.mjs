@@ -1,13 +1,14 @@
 // check.mjs: hold idmint to its OpenAPI document.
 //
-//   node check.mjs NODE_DIR doc/openapi.json [RESPONSES.jsonl]
+//   node check.mjs NODE_DIR doc/openapi.json [RESPONSES.jsonl | -]
 //
 // NODE_DIR is where `npm ci` put node_modules (the build tree).  First the
 // document itself is validated against the OpenAPI 3.1 schema
 // (@seriousme/openapi-schema-validator).  Then each line of RESPONSES is
 // one response a test received:
 //   {"id":N, "method":"GET", "path":"/v1/encode", "query":"...",
-//    "status":200, "headers":[["Name","value"],...], "body":"<base64>"}
+//    "status":200, "headers":[["Name","value"],...], "body":"<bytes>"}
+// (the body's bytes as the code points 0 to 255, as latin-1 reads them)
 // and is checked against the document with Ajv (JSON Schema 2020-12): the
 // status must be described for that method and path, every required
 // header present, every described header valid, the Content-Type one of
@@ -25,6 +26,7 @@
 // is valid (whatever the responses; the caller decides), 2 when it is not.
 import fs from "node:fs";
 import path from "node:path";
+import readline from "node:readline";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 
@@ -137,92 +139,103 @@ function ajvErrors(fn) {
 		" (" + e.params.additionalProperty + ")" : "")).join("; ");
 }
 
-function checkHeaders(r, resp, parts, have, why) {
+// The described media type of a Content-Type: its key, or undefined.
+function mediaOf(resp, ct) {
+	const mt = mediaType(ct);
+	return Object.keys(resp.content).find((k) => mediaType(k) === mt) ??
+	    Object.keys(resp.content).find((k) => k === "*/*");
+}
+
+// What describes answers of one method, path, status and Content-Type,
+// found once: {error} or {headers, content, media, web, body, json}.
+function planFor(method, p, status, ct) {
+	const [responses, rparts] = responsesFor(method, p);
+	if (responses === null)
+		return { error: "no operation or fallback for this method and path" };
+	const code = String(status);
+	const k = [code, code[0] + "XX", "default"].find((c) => responses[c]);
+	if (k === undefined)
+		return { error: "status " + code + " not described (described: " +
+		    Object.keys(responses).join(", ") + ")" };
+	const [resp, parts] = deref(responses[k], [...rparts, k]);
+	const plan = { headers: [], content: !!resp.content, body: null };
 	for (const [name, h0] of Object.entries(resp.headers || {})) {
 		const [h, hparts] = deref(h0, [...parts, "headers", name]);
-		const val = have.get(name.toLowerCase());
-		if (val === undefined) {
-			if (h.required)
-				why.push("header " + name + " missing");
-			continue;
-		}
-		if (!h.schema)
-			continue;
-		const fn = validator(ptr([...hparts, "schema"]));
-		if (!fn(headerValue(h.schema, val))) {
-			why.push("header " + name + " " + ajvErrors(fn));
-			why.example = name + ": " + val;
-		}
+		plan.headers.push({ name, lname: name.toLowerCase(),
+		    required: !!h.required, schema: h.schema,
+		    fn: h.schema ? validator(ptr([...hparts, "schema"])) : null });
 	}
-}
-
-// The described media type of the answer: its key, or null (why says).
-function mediaOf(resp, have, why) {
-	const mt = mediaType(have.get("content-type"));
-	const key = Object.keys(resp.content).find((k) => mediaType(k) === mt) ??
-	    Object.keys(resp.content).find((k) => k === "*/*");
-	if (key === undefined) {
-		why.push("Content-Type " + JSON.stringify(have.get("content-type")) +
-		    " not one of " + Object.keys(resp.content).join(", "));
-		return null;
-	}
-	return key;
-}
-
-function checkBody(r, resp, parts, key, have, why) {
+	if (!resp.content)
+		return plan;
+	const key = mediaOf(resp, ct);
+	if (key === undefined)
+		return { error: "Content-Type " + JSON.stringify(ct) + " not one of " +
+		    Object.keys(resp.content).join(", ") };
 	const media = resp.content[key];
-	if (r.method === "HEAD" || !media.schema)
-		return;
-	const body = Buffer.from(r.body || "", "base64");
-	const mt = mediaType(have.get("content-type"));
-	let value = body.toString("utf8");
-	if (mt === "application/json" || mt.endsWith("+json")) {
-		try {
-			value = JSON.parse(value);
-		} catch (e) {
-			why.push("body is not JSON");
-			why.example = value.slice(0, 200);
-			return;
-		}
-	}
-	const fn = validator(ptr([...parts, "content", key, "schema"]));
-	if (!fn(value)) {
-		why.push("body " + ajvErrors(fn));
-		why.example = JSON.stringify(value).slice(0, 200);
-	}
+	// The web server's own page: none of idmint's headers to hold it to.
+	plan.web = !!media["x-idmint-web-server"];
+	if (media.schema)
+		plan.body = validator(ptr([...parts, "content", key, "schema"]));
+	const mt = mediaType(ct);
+	plan.json = mt === "application/json" || mt.endsWith("+json");
+	return plan;
 }
+
+const plans = new Map();
 
 function check(r) {
 	const why = [];
-	const [responses, rparts] = responsesFor(r.method, r.path);
-	if (responses === null)
-		return ["no operation or fallback for this method and path"];
-	const code = String(r.status);
-	const k = [code, code[0] + "XX", "default"].find((c) => responses[c]);
-	if (k === undefined)
-		return ["status " + code + " not described (described: " +
-		    Object.keys(responses).join(", ") + ")"];
-	const [resp, parts] = deref(responses[k], [...rparts, k]);
 	const have = new Map(r.headers.map(([h, val]) => [h.toLowerCase(), val]));
-	if (!resp.content) {
-		if (r.body && r.method !== "HEAD")
+	const ct = have.get("content-type");
+	const pkey = r.method + "\0" + r.path + "\0" + r.status + "\0" + ct;
+	let plan = plans.get(pkey);
+	if (plan === undefined) {
+		plan = planFor(r.method, r.path, r.status, ct);
+		plans.set(pkey, plan);
+	}
+	if (plan.error)
+		return [plan.error];
+	if (!plan.web)
+		for (const h of plan.headers) {
+			const val = have.get(h.lname);
+			if (val === undefined) {
+				if (h.required)
+					why.push("header " + h.name + " missing");
+			} else if (h.fn && !h.fn(headerValue(h.schema, val))) {
+				why.push("header " + h.name + " " + ajvErrors(h.fn));
+				why.example = h.name + ": " + val;
+			}
+		}
+	const body = Buffer.from(r.body || "", "latin1").toString("utf8");
+	if (!plan.content) {
+		if (body !== "" && r.method !== "HEAD")
 			why.push("a body where none is described");
-		checkHeaders(r, resp, parts, have, why);
 		return why;
 	}
-	const key = mediaOf(resp, have, why);
-	if (key === null)
+	if (r.method === "HEAD" || plan.body === null)
 		return why;
-	// The web server's own page: none of idmint's headers to hold it to.
-	if (!resp.content[key]["x-idmint-web-server"])
-		checkHeaders(r, resp, parts, have, why);
-	checkBody(r, resp, parts, key, have, why);
+	let value = body;
+	if (plan.json) {
+		try {
+			value = JSON.parse(body);
+		} catch (e) {
+			why.push("body is not JSON");
+			why.example = body.slice(0, 200);
+			return why;
+		}
+	}
+	if (!plan.body(value)) {
+		why.push("body " + ajvErrors(plan.body));
+		why.example = JSON.stringify(value).slice(0, 200);
+	}
 	return why;
 }
 
 // ---- the responses ----------------------------------------------------------------
 let n = 0, bad = 0;
-for (const line of fs.readFileSync(respPath, "utf8").split("\n")) {
+const lines = readline.createInterface({ input: respPath === "-" ?
+    process.stdin : fs.createReadStream(respPath), crlfDelay: Infinity });
+for await (const line of lines) {
 	if (line === "")
 		continue;
 	const r = JSON.parse(line);
