@@ -15,7 +15,7 @@ while the rest of the API answers both.
 import json
 import os
 import subprocess
-import threading
+import time
 import urllib.parse
 from collections import Counter
 
@@ -371,6 +371,7 @@ def scenarios(stack, fronts, check):
                        ("m_quota", ["--rate", "0", "--quota", "3"])):
         TOK[name] = harness.ctl(own["db"], "add", name, *opts)
     pool = Pool(stack, "metrics-pool", 4, env=dict(stack.env, IDMINT_CONF=own["conf"]))
+    t0 = time.monotonic()
     try:
         pool.start(keepalive=2)
         for f in (s_counters, s_examples):
@@ -380,3 +381,4 @@ def scenarios(stack, fronts, check):
                 check(False, "%s: %r" % (f.__name__, e))
     finally:
         pool.stop()
+    print("metrics: scenarios took %.1f s" % (time.monotonic() - t0))
