@@ -17,7 +17,7 @@ h_metrics(struct ctx *x)
 	if ((st = ctx_store(x)) != HTTP_OK)
 		return st;
 	if (metrics_write(x->srv->usage, x->srv->store, &x->srv->conf,
-	    x->now_ms, &x->resp->body) == -1)
+	    &x->resp->body) == -1)
 		return ctx_error(x, HTTP_UNAVAILABLE, "Service unavailable");
 	x->resp->ctype = METRICS_CTYPE;
 	return HTTP_OK;

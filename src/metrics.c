@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "conf.h"
 #include "gen.h"
 #include "log.h"
@@ -162,8 +163,9 @@ route_name(size_t r)
 	return r < RT__MAX ? routes[r].name : "unknown";
 }
 
+/* A batch mints n IDs at once. */
 static void
-count_minted(struct region *m, const char *type)
+count_minted(struct region *m, const char *type, uint64_t n)
 {
 	struct slot	*s;
 	size_t		 i;
@@ -172,7 +174,8 @@ count_minted(struct region *m, const char *type)
 		if (strcmp(generators[i]->name, type) == 0) {
 			if ((s = slot_of(m, &type_cache[i], "type", type)) !=
 			    NULL)
-				ADD(&s->n[0]);
+				atomic_fetch_add_explicit(&s->n[0], n,
+				    memory_order_relaxed);
 			return;
 		}
 }
@@ -205,7 +208,7 @@ metrics_count(struct usage *u, const struct ctx *x, uint64_t dur_ns)
 	if (s != NULL)
 		ADD(&s->n[st >= 500 ? MC_5XX : st >= 400 ? MC_4XX : MC_2XX]);
 	if (st == HTTP_OK && x->fam == FAM_IDGEN && x->count_type != NULL)
-		count_minted(m, x->count_type);
+		count_minted(m, x->count_type, x->calls > 0 ? x->calls : 1);
 	else if (st == HTTP_OK && x->fam == FAM_V1 && x->rt != NULL && s != NULL)
 		ADD(&s->n[N_HASHIDS]);
 	else if (st == HTTP_UNAUTHORIZED)
@@ -282,14 +285,14 @@ write_calls(struct region *m, struct buf *b)
 	size_t		 i;
 
 	head(b, "idmint_ids_minted_total", "counter",
-	    "IDs minted (200 answers of POST /), by type.");
+	    "IDs minted by POST / (each ID of a batch counts), by type.");
 	for (i = 0; i < NTYPES && generators[i] != NULL; i++) {
 		snprintf(l, sizeof(l), "type=\"%s\"", generators[i]->name);
 		sample(b, "idmint_ids_minted_total", l,
 		    slot_value(m, "type", generators[i]->name, 0));
 	}
 	head(b, "idmint_v1_calls_total", "counter",
-	    "Hashids API calls answered 200, by /v1 endpoint.");
+	    "/v1 calls answered 200 (Hashids, Sqids, snowflakes), by endpoint.");
 	for (i = 0; i < RT__MAX; i++) {
 		if (routes[i].family != FAM_V1)
 			continue;
@@ -347,7 +350,7 @@ write_durations(struct region *m, struct buf *b)
 }
 
 static void
-write_table(struct usage *u, uint64_t now_ms, struct buf *b)
+write_table(struct usage *u, struct buf *b)
 {
 	static const struct {
 		const char	*name, *help;
@@ -358,11 +361,12 @@ write_table(struct usage *u, uint64_t now_ms, struct buf *b)
 		  "Cells of the shared table in use, by kind." },
 	};
 	struct usage_stats t;
-	uint64_t	 v[2][3], age;
+	uint64_t	 v[2][3], age, now_ms;
 	char		 l[64];
 	int		 i, k;
 
 	usage_stats(u, &t);
+	now_ms = clock_mono_ns() / NS_PER_MS;	/* flush times are monotonic */
 	v[0][0] = t.count_cells, v[0][1] = t.quota_cells, v[0][2] = t.rate_cells;
 	v[1][0] = t.count_used, v[1][1] = t.quota_used, v[1][2] = t.rate_used;
 	for (i = 0; i < 2; i++) {
@@ -409,7 +413,7 @@ write_snowflake(struct region *m, struct store *st, const struct conf *c,
 
 int
 metrics_write(struct usage *u, struct store *st, const struct conf *c,
-    uint64_t now_ms, struct buf *b)
+    struct buf *b)
 {
 	struct region	*m;
 
@@ -420,7 +424,7 @@ metrics_write(struct usage *u, struct store *st, const struct conf *c,
 	write_calls(m, b);
 	write_refusals(m, b);
 	write_durations(m, b);
-	write_table(u, now_ms, b);
+	write_table(u, b);
 	write_snowflake(m, st, c, b);
 	head(b, "idmint_build_info", "gauge", "The running idmint's version.");
 	sample(b, "idmint_build_info", "version=\"" PACKAGE_VERSION "\"", 1);

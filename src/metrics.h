@@ -34,6 +34,6 @@ void	 metrics_count(struct usage *, const struct ctx *, uint64_t dur_ns);
  * another build of idmint (see metrics.c).
  */
 int	 metrics_write(struct usage *, struct store *, const struct conf *,
-	    uint64_t now_ms, struct buf *);
+	    struct buf *);
 
 #endif

@@ -133,7 +133,7 @@ store_lease_held(struct store *st, unsigned *held)
 	}
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
 	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-		if (v.mv_size == 16 && holder_alive((pid_t)get_le(v.mv_data, 8),
+		if (v.mv_size == 16 && proc_alive((pid_t)get_le(v.mv_data, 8),
 		    get_le((const unsigned char *)v.mv_data + 8, 8)))
 			(*held)++;
 	mdb_cursor_close(c);

@@ -5,7 +5,7 @@ to one node process (tests/openapi/check.mjs: the document against the
 OpenAPI 3.1 schema, then each answer's status, headers and body with
 Ajv).  The npm packages it needs are pinned in tests/openapi/package.json
 and package-lock.json and installed with `npm ci` into the build tree
-(BUILD/node), once per change of the lock file.
+(build/node-openapi), once per change of the lock file.
 
 A few deliberately wrong copies of real answers go along, and each must
 be caught: that is what shows the check can fail.
@@ -25,8 +25,10 @@ import harness
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DOC = os.path.join(TOP, "doc", "openapi.json")
 PKG = os.path.join(TOP, "tests", "openapi")
-NODE_DIR = os.environ.get("IDMINT_NODE_DIR") or os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(harness.BIN))), "node")
+# A directory of its own: `npm ci` empties node_modules first, so it must
+# not share build/node with the Sqids suite's `npm install`.
+NODE_DIR = os.environ.get("IDMINT_OPENAPI_NODE_DIR") or os.path.join(os.path.dirname(
+    os.path.dirname(os.path.dirname(os.path.abspath(harness.BIN)))), "node-openapi")
 
 
 def install():

@@ -201,13 +201,26 @@ Test(metrics, each_answer_adds_what_it_should)
 	    "{family=\"v1\",le=\"+Inf\"}"), 8);
 	cr_assert_gt(value(t, "idmint_request_duration_seconds_sum"
 	    "{family=\"v1\"}"), 0);
-	/* Three keys made a quota cell each, fred a rate cell. */
-	cr_assert_eq(value(t, "idmint_shared_table_cells_used{kind=\"quota\"}"), 3);
+	/* fred and quinn have a quota (a cell each), fred a rate. */
+	cr_assert_eq(value(t, "idmint_shared_table_cells_used{kind=\"quota\"}"), 2);
 	cr_assert_eq(value(t, "idmint_shared_table_cells_used{kind=\"rate\"}"), 1);
 	cr_assert_eq(value(t, "idmint_shared_table_cells{kind=\"count\"}"),
-	    USAGE_COUNT_CELLS);
+	    SHM_COUNT_DEFAULT);
 	free(t);
 	cr_assert_eq(series(REQS("metrics", "2xx")), 1, "the scrape before");
+}
+
+/* A batch mints count IDs: each counts. */
+Test(metrics, batch_counts_each_id)
+{
+	char	 body[256];
+
+	snprintf(body, sizeof(body), "{\"username\":\"alice\",\"token\":"
+	    "\"%s\",\"type\":\"cuid\",\"count\":25}", tok);
+	cr_assert_eq(req("POST", "/", NULL, body), 200);
+	cr_assert_eq(mint("alice", tok, "cuid"), 200);
+	cr_assert_eq(series("idmint_ids_minted_total{type=\"cuid\"}"), 26);
+	cr_assert_eq(series(REQS("idgen", "2xx")), 2);
 }
 
 /* The counts not yet flushed, then none once flushed. */
