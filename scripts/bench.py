@@ -8,7 +8,8 @@
    per request").
 2. Through nginx to a multiwatch pool of 16 workers (keep-alive), with wrk
    on loopback, bounded in time: a do-nothing route, an authenticated
-   call with counting on and off, and the limiter's cost.
+   call with counting on and off, the limiter's cost, and metrics on
+   against off.
 
 With IDMINT_BENCH_BASE (scripts/bench --against REV) a second build is
 measured beside this one: its callgrind counts in a column of their own,
@@ -38,11 +39,12 @@ def section(title):
     print("\n== " + title, flush=True)
 
 
-def callgrind_instr(argv):
+def callgrind_instr(argv, env=None):
     with tempfile.NamedTemporaryFile() as out:
         p = subprocess.run(["valgrind", "--tool=callgrind",
                             "--callgrind-out-file=" + out.name] + argv,
-                           capture_output=True, text=True)
+                           capture_output=True, text=True,
+                           env=dict(os.environ, **(env or {})))
     m = re.search(r"Collected : (\d+)", p.stderr)
     return int(m.group(1)) if m else None
 
@@ -61,10 +63,10 @@ def in_process():
     subprocess.run([hid], check=True)
     section("in process: whole requests through serve(), no FastCGI hop (bench_serve)")
     subprocess.run([srv], check=True)
+    kinds = ["healthz", "encode", "encode-limited", "decode-hex", "post-nanoid"]
     section("callgrind: instructions per request through serve()")
-    per = per_call("request", [srv], ["healthz", "encode", "encode-limited",
-                                      "decode-hex", "post-nanoid", "post-nanoid-100",
-                                      "sqids-encode", "sqids-decode", "snowflake-parse"],
+    per = per_call("request", [srv], kinds + ["post-nanoid-100", "sqids-encode",
+                                              "sqids-decode", "snowflake-parse"],
                    5000, {"post-nanoid-100": 200})
     if per.get("post-nanoid") and per.get("post-nanoid-100"):
         section("callgrind: instructions per ID, POST / nanoid (21), one per request "
@@ -83,13 +85,15 @@ def in_process():
                   (kind, got[kind] / got["decode-short"]))
     section("callgrind: each route at its worst (README: Cost per request)")
     per_call("request", [srv], WORST, 10, {"post-batch-max": 2})
+    section("callgrind: instructions per request, metrics = on (bench_serve reads IDMINT_*)")
+    per_call("request", [srv], kinds, 5000, env={"IDMINT_METRICS": "on"})
     section("callgrind: instructions per generated ID")
     per_call("ID", [gen], ["uuid", "uuid7", "nanoid", "2fa", "license",
                            "words", "snowflake", "cuid", "keypair"], 20000,
              {"keypair": 500})
 
 
-def per_call(unit, argv, kinds, n, counts=None):
+def per_call(unit, argv, kinds, n, counts=None, env=None):
     """Instructions per call: a run of n calls less a run of none, for this
     build and, with BASE, for the base build too (same program path)."""
     builds = [("this", build)] + ([(BASE_REV, BASE)] if BASE else [])
@@ -101,8 +105,8 @@ def per_call(unit, argv, kinds, n, counts=None):
         got = []
         for _, b in builds:
             prog = [os.path.join(b, os.path.relpath(argv[0], build))]
-            base = callgrind_instr(prog + ["--once", kind, "0"])
-            full = callgrind_instr(prog + ["--once", kind, str(count)])
+            base = callgrind_instr(prog + ["--once", kind, "0"], env)
+            full = callgrind_instr(prog + ["--once", kind, str(count)], env)
             got.append(None if base is None or full is None
                        else (full - base) / count)
         if None in got:
@@ -141,11 +145,14 @@ def ctl(stack, *args):
                           capture_output=True, text=True).stdout.strip()
 
 
-def start_stack(binary, counting, ctlbin=None):
+def start_stack(binary, counting, ctlbin=None, metrics=False):
     # 16 workers, nginx keeping 8 connections: no kept connection ever
-    # waits for a worker (the measured set-up in doc/design.md).
+    # waits for a worker (the measured set-up in doc/design.md).  The
+    # metrics line only when on: an older build (--against) has no such
+    # setting.
     stack = servers.Stack(binary, workers=16, keepalive=8,
-                          conf="count_usage = %s\nlog_level = warn\n" % counting)
+                          conf="count_usage = %s\nlog_level = warn\n%s"
+                          % (counting, "metrics = on\n" if metrics else ""))
     stack.tokens = {
         "unlimited": ctl(stack, "add", "unl"),
         "mega": ctl(stack, "add", "meg", "--plan", "mega"),
@@ -174,17 +181,21 @@ def through_nginx():
     binary = os.path.join(build, "src/idmint")
     on = start_stack(binary, "yes")
     off = start_stack(binary, "no")
+    met = start_stack(binary, "yes", metrics=True)
     old = start_stack(os.path.join(BASE, "src/idmint"), "yes") if BASE else None
     runs = {}
     try:
         enc = "/v1/encode?numbers=1,2,3"
         plan = [
             ("healthz", on, "/healthz", None, None),
+            ("healthz, metrics on", met, "/healthz", None, None),
             ("encode unlimited, counting on", on, enc, "unlimited", None),
+            ("encode unlimited, metrics on", met, enc, "unlimited", None),
             ("encode unlimited, counting off", off, enc, "unlimited", None),
             ("encode limiter on, never refusing", on, enc, "high", None),
             ("encode mega (50/s: mostly 429)", on, enc, "mega", None),
             ("POST / nanoid, counting on", on, "/", None, "lua"),
+            ("POST / nanoid, metrics on", met, "/", None, "lua"),
             ("POST / nanoid, counting off", off, "/", None, "lua"),
             ("POST / nanoid count=100, counting on", on, "/", None, "lua100"),
         ]
@@ -200,12 +211,21 @@ def through_nginx():
                 hdr = ["X-Api-Key: " + st.tokens[key]] if key else []
                 runs.setdefault(name, []).append(
                     wrk(st.base + path, hdr, st.lua[script] if script else None))
+        # The metrics pool's own account of the load, for the record.
+        text = subprocess.run(["curl", "-s", met.base + "/metrics"],
+                              capture_output=True, text=True, timeout=30).stdout
+        runs["_metrics"] = [l for l in text.splitlines() if l.startswith((
+            'idmint_requests_total{route="encode",class="2xx"}',
+            'idmint_requests_total{route="idgen",class="2xx"}',
+            "idmint_request_duration_seconds_count"))]
     finally:
         on.stop_all()
         off.stop_all()
+        met.stop_all()
         if old:
             old.stop_all()
-    return {k: sorted(v)[len(v) // 2] for k, v in runs.items()}
+    return {k: v if k.startswith("_") else sorted(v)[len(v) // 2]
+            for k, v in runs.items()}
 
 
 def report(results):
@@ -220,6 +240,9 @@ def report(results):
         if r.get(a) and r.get(b) and r[b][0] > 0:
             print("%-60s %.3f" % (a + " / " + b, r[a][0] / r[b][0]))
     section("ratios, same run")
+    ratio("healthz, metrics on", "healthz")
+    ratio("encode unlimited, metrics on", "encode unlimited, counting on")
+    ratio("POST / nanoid, metrics on", "POST / nanoid, counting on")
     ratio("encode unlimited, counting on", "encode unlimited, counting off")
     ratio("POST / nanoid, counting on", "POST / nanoid, counting off")
     ratio("encode limiter on, never refusing", "encode unlimited, counting on")
@@ -237,6 +260,9 @@ def report(results):
         print("%-40s %10.0f IDs/s" % ("one per request", one[0]))
         print("%-40s %10.0f IDs/s" % ("count=100", batch[0] * 100))
         print("%-60s %.1f" % ("count=100 / one per request (IDs/s)", batch[0] * 100 / one[0]))
+    section("the metrics pool's /metrics after the runs (excerpt)")
+    for line in r.get("_metrics", []):
+        print(line)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ static const struct conf_key conf_keys[] = {
 	{ "count_cells",	CK_UINT,  OFF(count_cells),	64, SHM_CELLS_MAX },
 	{ "quota_cells",	CK_UINT,  OFF(quota_cells),	64, SHM_CELLS_MAX },
 	{ "rate_cells",		CK_UINT,  OFF(rate_cells),	64, SHM_CELLS_MAX },
+	{ "metrics",		CK_BOOL,  OFF(metrics),		0, 1 },
 };
 #undef OFF
 
@@ -130,12 +131,14 @@ set_value(struct conf *c, const struct conf_key *k, const char *v,
 		memcpy(base, &lvl, sizeof(lvl));
 		return 0;
 	case CK_BOOL:
-		if (strcmp(v, "yes") == 0 || strcmp(v, "1") == 0)
+		if (strcmp(v, "yes") == 0 || strcmp(v, "on") == 0 ||
+		    strcmp(v, "1") == 0)
 			*(int *)(void *)base = 1;
-		else if (strcmp(v, "no") == 0 || strcmp(v, "0") == 0)
+		else if (strcmp(v, "no") == 0 || strcmp(v, "off") == 0 ||
+		    strcmp(v, "0") == 0)
 			*(int *)(void *)base = 0;
 		else {
-			snprintf(why, whylen, "must be yes or no");
+			snprintf(why, whylen, "must be yes, no, on or off");
 			return -1;
 		}
 		return 0;

@@ -29,6 +29,7 @@ struct conf {
 	uint64_t	 count_cells;		/* shared table sizes */
 	uint64_t	 quota_cells;
 	uint64_t	 rate_cells;
+	int		 metrics;		/* GET /metrics, and counting for it */
 };
 
 void	 conf_defaults(struct conf *);

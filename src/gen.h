@@ -146,6 +146,8 @@ struct gen_setup {
 	unsigned char	 fingerprint[32];	/* host fingerprint for cuid */
 };
 extern struct gen_setup gen_setup;
+/* Snowflakes this process refused because the clock stepped back. */
+extern uint64_t gen_clock_back;
 /* After sodium_init() and after fork: the fingerprint names the process. */
 void	 gen_setup_default(void);
 

@@ -21,6 +21,8 @@
 #define BACK_MAX_MS	10	/* how long a backward step may be waited out */
 #define TRIES		16	/* bounds the loop if the clock is stuck */
 
+uint64_t	 gen_clock_back;
+
 static struct {
 	uint64_t	 ms;		/* clock time of the last ID */
 	unsigned	 seq;
@@ -97,8 +99,10 @@ snowflake_generate(const struct gen_args *a, struct gen_result *res)
 	(void)a;
 	if (gen_setup.worker_id >> WORKER_BITS != 0)
 		return gen_error(res, HTTP_UNAVAILABLE, "Service unavailable");
-	if (sf_next(&ms, &seq) == -1)
+	if (sf_next(&ms, &seq) == -1) {
+		gen_clock_back++;
 		return gen_error(res, HTTP_UNAVAILABLE, "Clock moved backwards");
+	}
 	/* Before the epoch or past 2^41 ms is a setup fault, not the user's. */
 	if (ms < gen_setup.snowflake_epoch_ms ||
 	    (t = ms - gen_setup.snowflake_epoch_ms) >> TIME_BITS != 0)

@@ -260,6 +260,7 @@ quota_reserve(struct usage *u, struct pcell *p, uint32_t qi, uint64_t quota,
 		atomic_store(&p->resv, 0);
 		if (!fits) {
 			quota_refuse(v, quota, wall_ms, "Monthly quota exceeded");
+			v->by_quota = 1;
 			/* A smaller batch may still pass: say what is left. */
 			v->remaining = uses < quota ? quota - uses : 0;
 		} else {

@@ -42,6 +42,7 @@ struct limit_verdict {
 	const char	*message;	/* "Rate limit exceeded",
 					   "Monthly quota exceeded", ... */
 	unsigned	 retry_after;	/* seconds, >= 1, when not ok */
+	int		 by_quota;	/* a 429 of the monthly quota */
 	/* RateLimit-Limit / -Remaining / -Reset (seconds); has_headers is
 	 * 0 for a key with neither rate nor quota. */
 	int		 has_headers;

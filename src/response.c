@@ -35,6 +35,7 @@ void
 resp_init(struct response *r)
 {
 	r->status = HTTP_OK;
+	r->ctype = CTYPE_JSON;
 	buf_init(&r->head, 0);
 	buf_init(&r->body, 0);
 	buf_init(&r->out, 0);
@@ -52,6 +53,7 @@ void
 resp_reset(struct response *r)
 {
 	r->status = HTTP_OK;
+	r->ctype = CTYPE_JSON;
 	buf_reset(&r->head);
 	buf_reset(&r->body);
 	buf_reset(&r->out);
@@ -167,13 +169,16 @@ resp_send(struct response *r, struct io *io, int with_body)
 		buf_reset(&r->head);
 		resp_error(r, HTTP_UNAVAILABLE, "Service unavailable");
 	}
+	if (r->status != HTTP_OK)	/* every error body is JSON */
+		r->ctype = CTYPE_JSON;
 	buf_reset(o);
 	buf_addl(o, "Status: ");
 	buf_add_u64(o, (uint64_t)r->status);
 	buf_addc(o, ' ');
 	buf_adds(o, status_text(r->status));
-	buf_adds(o, "\r\nContent-Type: application/json; charset=utf-8\r\n"
-	    "Cache-Control: no-store\r\nContent-Length: ");
+	buf_addl(o, "\r\nContent-Type: ");
+	buf_adds(o, r->ctype);
+	buf_addl(o, "\r\nCache-Control: no-store\r\nContent-Length: ");
 	buf_add_u64(o, r->body.len);
 	buf_addl(o, "\r\n");
 	buf_add(o, r->head.data, r->head.len);

@@ -21,8 +21,12 @@ enum status {
 	HTTP_UNAVAILABLE = 503
 };
 
+#define CTYPE_JSON	"application/json; charset=utf-8"
+
 struct response {
 	enum status	 status;
+	const char	*ctype;	/* Content-Type: CTYPE_JSON unless a handler
+				   says otherwise */
 	struct buf	 head;	/* extra header lines, each ending in \r\n */
 	struct buf	 body;
 	struct buf	 out;	/* the whole response, reused */

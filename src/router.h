@@ -16,7 +16,8 @@
 enum family {
 	FAM_PLAIN,		/* {"error":...} */
 	FAM_IDGEN,		/* {"error":...} */
-	FAM_V1			/* the /v1 envelope */
+	FAM_V1,			/* the /v1 envelope */
+	FAM__MAX
 };
 
 /* Who may call a route, and where the credentials are. */
@@ -33,6 +34,8 @@ enum auth_kind {
 #define ROUTES(R) \
 	R(IDGEN,         "idgen",      "/",              MB(M_POST), FAM_IDGEN, AUTH_BODY,   h_idgen,         NULL) \
 	R(HEALTHZ,       "healthz",    "/healthz",       MB(M_GET),  FAM_PLAIN, AUTH_NONE,   h_healthz,       NULL) \
+	R(OPENAPI,       "openapi",    "/openapi.json",  MB(M_GET),  FAM_PLAIN, AUTH_NONE,   h_openapi,       NULL) \
+	R(METRICS,       "metrics",    "/metrics",       MB(M_GET),  FAM_PLAIN, AUTH_NONE,   h_metrics,       NULL) \
 	R(V1_ENCODE,     "encode",     "/v1/encode",     MB(M_GET),  FAM_V1,    AUTH_HEADER, h_v1_encode,     "Encode integers to a hashid") \
 	R(V1_ENCODE_HEX, "encode-hex", "/v1/encode-hex", MB(M_GET),  FAM_V1,    AUTH_HEADER, h_v1_encode_hex, "Encode hex to a hashid") \
 	R(V1_DECODE,     "decode",     "/v1/decode",     MB(M_GET),  FAM_V1,    AUTH_HEADER, h_v1_decode,     "Decode a hashid") \

@@ -20,6 +20,7 @@
 #include "clock.h"
 #include "gen.h"
 #include "log.h"
+#include "metrics.h"
 #include "serve.h"
 #include "store.h"
 #include "usage.h"
@@ -73,24 +74,30 @@ harden_process(const struct conf *c)
 }
 
 static int
-open_store(struct server *s, char *err, size_t errlen)
+open_table(struct server *s, char *err, size_t errlen)
 {
 	struct shm_sizes sz;
 
+	if (s->usage != NULL)
+		return 0;
+	conf_sizes(&s->conf, &sz);
+	if (usage_open(s->conf.db, &sz, &s->usage, err, errlen) == -1) {
+		s->usage = NULL;
+		return -1;
+	}
+	usage_set_flush_ms(s->usage, s->conf.flush_ms);
+	return 0;
+}
+
+static int
+open_store(struct server *s, char *err, size_t errlen)
+{
 	if (s->store == NULL && store_open(&s->store, s->conf.db,
 	    (size_t)s->conf.map_size, err, errlen) != STORE_OK) {
 		s->store = NULL;
 		return -1;
 	}
-	if (s->usage == NULL) {
-		conf_sizes(&s->conf, &sz);
-		if (usage_open(s->conf.db, &sz, &s->usage, err, errlen) == -1) {
-			s->usage = NULL;
-			return -1;
-		}
-		usage_set_flush_ms(s->usage, s->conf.flush_ms);
-	}
-	return 0;
+	return open_table(s, err, errlen);
 }
 
 static int
@@ -294,12 +301,31 @@ reply(struct ctx *x, enum status st)
 	}
 }
 
+/*
+ * Count the request for GET /metrics.  In CGI mode the shared table may
+ * not be open yet (/healthz needs no store): it is opened for this.
+ */
+static void
+count(struct server *s, const struct ctx *x, uint64_t t0)
+{
+	char	 err[512];
+
+	if (!s->conf.metrics)
+		return;
+	if (open_table(s, err, sizeof(err)) == -1) {
+		log_debug("metrics: %s", err);
+		return;
+	}
+	metrics_count(s->usage, x, clock_mono_ns() - t0);
+}
+
 void
 serve(struct server *s, struct io *io)
 {
 	struct ctx	 x;
 	enum status	 st;
 	char		 allow[64];
+	uint64_t	 t0 = clock_mono_ns();
 
 	memset(&x, 0, sizeof(x));
 	x.srv = s;
@@ -313,6 +339,10 @@ serve(struct server *s, struct io *io)
 
 	req_parse(x.req, io, s->conf.max_body, s->conf.max_query);
 	st = router_find(x.req->method, x.req->path, &x.rt, &x.fam);
+	if (x.rt == &routes[RT_METRICS] && !s->conf.metrics) {
+		x.rt = NULL;		/* off: as if there were no such path */
+		st = HTTP_NOT_FOUND;
+	}
 	if (st == HTTP_NOT_FOUND)
 		ctx_error(&x, st, "Not found");
 	else if (st == HTTP_METHOD_NOT_ALLOWED) {
@@ -329,6 +359,7 @@ serve(struct server *s, struct io *io)
 	if (resp_send(x.resp, io, x.req->method != M_HEAD) == -1)
 		log_info("client went away before the response was sent");
 	forget_secrets(&x, io);
+	count(s, &x, t0);
 	/* After the answer is out, so no client waits for a flush. */
 	server_idle(s);
 	buf_free(&x.errbuf);

@@ -39,6 +39,7 @@ struct shm_sizes {
 #define SHM_PROCS_DEFAULT	1024
 #define SHM_OVF_DEFAULT		4096
 #define SHM_CELLS_MAX		(1u << 24)
+#define SHM_METRICS_SIZE	16384	/* the region metrics.c lays out */
 
 /*
  * The header, first page of the file.  The fields up to boot_id keep the

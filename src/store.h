@@ -235,5 +235,7 @@ enum store_rc	 store_lease_record(struct store *, unsigned slot, pid_t pid,
 /* Give the slot back, if pid holds it, keeping its last millisecond. */
 enum store_rc	 store_lease_release(struct store *, unsigned slot, pid_t pid,
 		    uint64_t last_ms);
+/* How many slots live processes hold. */
+enum store_rc	 store_lease_held(struct store *, unsigned *held);
 
 #endif

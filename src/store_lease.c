@@ -176,3 +176,31 @@ store_lease_release(struct store *st, unsigned slot, pid_t pid,
 	return lease_update(st, slot, pid, last_ms, 1,
 	    "releasing a snowflake slot");
 }
+
+enum store_rc
+store_lease_held(struct store *st, unsigned *held)
+{
+	MDB_cursor	*c;
+	MDB_val		 k, v;
+	struct lease	 l;
+	enum store_rc	 r;
+	int		 own, rc;
+
+	*held = 0;
+	if ((r = store_rd_enter(st, &own)) != STORE_OK)
+		return r;
+	if ((rc = mdb_cursor_open(st->rtxn, st->workers, &c)) != 0) {
+		store_rd_leave(st, own);
+		return store_fail(st, rc, "listing snowflake slots");
+	}
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		lease_read(&v, &l);
+		if (l.pid != 0 && proc_alive((pid_t)l.pid, l.start))
+			(*held)++;
+	}
+	mdb_cursor_close(c);
+	store_rd_leave(st, own);
+	return rc == MDB_NOTFOUND ? STORE_OK :
+	    store_fail(st, rc, "listing snowflake slots");
+}

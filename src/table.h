@@ -113,7 +113,7 @@ struct ocell {
 
 /* Where each part of a table of sizes sz lies in the file. */
 struct layout {
-	size_t		 claimed, count, quota, rate, procs, ovf, end;
+	size_t		 claimed, count, quota, rate, procs, ovf, metrics, end;
 };
 
 static inline void
@@ -126,7 +126,9 @@ table_layout(const struct shm_sizes *sz, struct layout *l)
 	l->rate = l->quota + (size_t)sz->quota * sizeof(struct qcell);
 	l->procs = l->rate + (size_t)sz->rate * sizeof(struct rcell);
 	l->ovf = l->procs + (size_t)sz->procs * sizeof(struct pcell);
-	l->end = l->ovf + (size_t)sz->ovf * sizeof(struct ocell);
+	l->metrics = (l->ovf + (size_t)sz->ovf * sizeof(struct ocell) + 63) &
+	    ~(size_t)63;
+	l->end = l->metrics + SHM_METRICS_SIZE;
 }
 
 enum tab_id { T_COUNT, T_QUOTA, T_RATE };
@@ -148,6 +150,7 @@ struct usage {
 	uint32_t	 nprocs;
 	struct ocell	*ring;
 	uint32_t	 nring;
+	unsigned char	*metrics;	/* SHM_METRICS_SIZE bytes, metrics.c's */
 	uint64_t	 flush_ms;
 	uint64_t	 checked_ms;	/* when shm_stale last ran */
 	char		 dir[4096];

@@ -409,6 +409,13 @@ layout(struct usage *u)
 	u->nprocs = sz.procs;
 	u->ring = (struct ocell *)(void *)(u->shm.map + l.ovf);
 	u->nring = sz.ovf;
+	u->metrics = u->shm.map + l.metrics;
+}
+
+void *
+usage_metrics(struct usage *u)
+{
+	return u->metrics;
 }
 
 static int

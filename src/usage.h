@@ -98,6 +98,13 @@ int	 usage_count_n(struct usage *, struct store *, const char *user,
  */
 uint64_t usage_pending(struct usage *, const char *user, uint32_t month);
 
+/*
+ * SHM_METRICS_SIZE bytes at the end of the file, 64-byte aligned, all
+ * zero when the file is made; metrics.c alone gives them a layout.
+ */
+#define USAGE_METRICS_SIZE	SHM_METRICS_SIZE
+void	*usage_metrics(struct usage *);
+
 struct usage_stats {
 	uint64_t	 generation;
 	uint32_t	 count_cells, count_used;	/* capacity, taken */

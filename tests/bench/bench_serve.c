@@ -14,6 +14,7 @@
  * built anew for every request (a salt or alphabet never seen before),
  * and POST / with the largest body or batch of the costliest type (the
  * README's "Cost per request").
+ * Settings come from IDMINT_* in the environment (IDMINT_METRICS=on).
  */
 #include "config.h"
 
@@ -299,6 +300,10 @@ setup(void)
 	if (sodium_init() < 0 || mkdtemp(dir) == NULL)
 		exit(1);
 	conf_defaults(&c);
+	if (conf_load(&c, "/dev/null", err, sizeof(err)) == -1) {
+		fprintf(stderr, "bench_serve: %s\n", err);
+		exit(1);
+	}
 	snprintf(c.db, sizeof(c.db), "%s/db", dir);
 	if (token_new(tok_unl, h1) == -1 || token_new(tok_lim, h2) == -1 ||
 	    store_open(&st, c.db, 0, err, sizeof(err)) != STORE_OK ||

@@ -53,14 +53,46 @@ def ctl_run(db, *args, check=True):
     return servers.ctl_run(CTL, db, *args, check=check)
 
 
+# -- every response, for the OpenAPI check -----------------------------------------
+# Each way a test receives an answer keeps it here: (method, path, query,
+# status, headers, body), headers a list of (name, value) or the raw header
+# lines as bytes.  run.py checks them all against doc/openapi.json at the
+# end (see openapi.py).  list.append is atomic, so client threads need no lock.
+RECEIVED = []
+
+
+def keep(method, target, status, headers, body, mount=""):
+    """Keep one answer; target is the path and query as sent, mount the
+    prefix the web server strips before idmint sees the path."""
+    path, _, query = target.partition("?")
+    if mount and path.startswith(mount):
+        path = path[len(mount):]
+    RECEIVED.append((method, path, query, status, headers, body))
+
+
+def keep_cgi(method, path, query, out):
+    """Keep an answer in CGI form (Status line, headers, blank line, body);
+    returns (status, headers, body, first line)."""
+    head, _, rest = out.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1]) if lines[0].startswith("Status: ") else 0
+    hdrs = [tuple(l.split(": ", 1)) for l in lines[1:] if ": " in l]
+    RECEIVED.append((method, path, query, status, hdrs, rest))
+    return status, hdrs, rest, lines[0]
+
+
 # -- sending requests ----------------------------------------------------------
-def request(base, method, path, body=None, headers=None):
+def request(base, method, path, body=None, headers=None, mount="", source=None):
+    """One request on a connection of its own; source: the client's
+    address (another loopback address than 127.0.0.1, say)."""
     u = urllib.parse.urlsplit(base)
-    c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=10,
+                                   source_address=(source, 0) if source else None)
     c.request(method, path, body=body, headers=headers or {})
     r = c.getresponse()
     out = Resp(r.status, r.getheaders(), r.read())
     c.close()
+    keep(method, path, r.status, r.getheaders(), out.body, mount)
     return out
 
 
@@ -79,12 +111,10 @@ def cgi(method, path, body=b"", headers=None, query="", env_extra=None):
             env["HTTP_" + k.upper().replace("-", "_")] = v
     env.update(env_extra or {})
     p = subprocess.run([BIN], input=body, env=env, capture_output=True, timeout=20)
-    head, _, rest = p.stdout.partition(b"\r\n\r\n")
-    lines = head.decode().split("\r\n")
-    status = int(lines[0].split()[1]) if lines[0].startswith("Status: ") else 0
-    hdrs = [tuple(l.split(": ", 1)) for l in lines[1:]]
+    status, hdrs, rest, first = keep_cgi(method, env["PATH_INFO"],
+                                         env["QUERY_STRING"], p.stdout)
     r = Resp(status, hdrs, rest)
-    r.first_line = lines[0]
+    r.first_line = first
     r.rc = p.returncode
     r.stderr = p.stderr
     return r

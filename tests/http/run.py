@@ -27,6 +27,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import openapi  # noqa: E402
 import servers  # noqa: E402
 from harness import BIN, check, cgi, run_table, via_cgi, via_http  # noqa: E402
 
@@ -58,7 +59,21 @@ def base_cases():
         ("413 body over 64 KiB", "POST", "/", big,
          {"Content-Type": "application/json"}, 413,
          lambda r: r.json == {"error": "Request body too large"}),
+        ("the OpenAPI document, as in doc/", "GET", "/openapi.json", None, {}, 200,
+         lambda r: r.body == DOC and r.headers.get("content-type") ==
+         "application/json; charset=utf-8" and r.json["info"]["version"] == VERSION),
+        ("405 on /openapi.json", "POST", "/openapi.json", b"", {}, 405,
+         lambda r: r.headers.get("allow") == "GET"),
+        ("metrics off: 404, as for no such path", "GET", "/metrics", None, {}, 404,
+         lambda r: r.json == {"error": "Not found"}),
+        ("metrics off: other methods 404 too", "POST", "/metrics", b"", {}, 404,
+         lambda r: r.json == {"error": "Not found"}),
     ]
+
+
+with open(openapi.DOC, "rb") as _f:
+    DOC = _f.read()
+VERSION = subprocess.run([BIN, "-V"], capture_output=True, text=True).stdout.split()[-1]
 
 
 def test_cgi_protocol(stack):
@@ -93,11 +108,23 @@ def fcgi_healthz(sock):
     env = dict(os.environ, REQUEST_METHOD="GET", PATH_INFO="/healthz")
     p = subprocess.run(["cgi-fcgi", "-bind", "-connect", sock], env=env,
                        capture_output=True, timeout=10)
+    harness.keep_cgi("GET", "/healthz", "", p.stdout)
     return json.dumps(harness.HEALTHZ, separators=(",", ":")).encode() in p.stdout
 
 
 def fcgi_record(rtype, content, rid=1):
     return struct.pack(">BBHHBB", 1, rtype, rid, len(content), 0, 0) + content
+
+
+def fcgi_stdout(data):
+    """The FCGI_STDOUT content of a stream of FastCGI records."""
+    out, i = b"", 0
+    while i + 8 <= len(data):
+        _, rtype, _, n, pad, _ = struct.unpack(">BBHHBB", data[i:i + 8])
+        if rtype == 6:
+            out += data[i + 8:i + 8 + n]
+        i += 8 + n + pad
+    return out
 
 
 def fcgi_params(env):
@@ -165,6 +192,7 @@ def test_request_in_hand(stack):
         data = repr(e).encode()
     c.close()
     rc = exit_status(p)
+    harness.keep_cgi("POST", "/", "", fcgi_stdout(data))
     check(b"Status: 401" in data and b"Please provide a username and token" in data,
           "SIGTERM mid-body: the request in hand is answered in full: %r" % data[:300])
     check(rc == 0, "SIGTERM mid-body: then the worker exits 0, got %d" % rc)
@@ -220,6 +248,11 @@ def main():
     extra = []
     for mod in sys.argv[1:]:
         extra.append(__import__(mod))
+    # The npm packages first: without them the run could not end well.
+    err = openapi.install()
+    if err:
+        print("FAIL: openapi: " + err)
+        return 1
     stack = servers.Stack(BIN)
     try:
         for m in extra:
@@ -238,6 +271,7 @@ def main():
             if hasattr(m, "cases"):
                 run_table("cgi", via_cgi, m.cases(stack))
         test_cgi_protocol(stack)
+        openapi.routes(check, stack.conf)
         for m in extra:
             if hasattr(m, "scenarios"):
                 m.scenarios(stack, fronts, check)
@@ -250,6 +284,8 @@ def main():
         stack.stop_all(keep=harness.failed > 0)
         if harness.failed:
             print("logs kept in", stack.dir)
+    # Every answer received above, held to doc/openapi.json.
+    openapi.check(check)
     print("%d passed, %d failed" % (harness.passed, harness.failed))
     return 1 if harness.failed else 0
 

@@ -26,6 +26,7 @@ LogLevel warn
 {user}
 LoadModule mpm_event_module {mods}/mod_mpm_event.so
 LoadModule authz_core_module {mods}/mod_authz_core.so
+LoadModule authz_host_module {mods}/mod_authz_host.so
 LoadModule alias_module {mods}/mod_alias.so
 LoadModule env_module {mods}/mod_env.so
 Mutex file:{d}
@@ -63,6 +64,9 @@ AliasMatch "^(/.*)?$" "{d}/cgi-bin/idmint$1"
         CGIPassAuth On
     </Files>
 </Directory>
+<Location "/metrics">
+    Require ip 127.0.0.1 ::1
+</Location>
 """
 
 
@@ -107,9 +111,10 @@ def run_mode(mode, extra, prefix, check):
 
 
 def _checks(mode, base, prefix, token, db, check):
-    def req(method, path, body=None, headers=None):
+    def req(method, path, body=None, headers=None, source=None):
         try:
-            return harness.request(base, method, path, body, headers)
+            return harness.request(base, method, path, body, headers, mount=prefix,
+                                   source=source)
         except Exception as e:  # a cut answer is a failure, not a crash
             return harness.Resp(0, [], repr(e).encode())
 
@@ -118,6 +123,13 @@ def _checks(mode, base, prefix, token, db, check):
           mode + ": healthz: %d %r" % (r.status, r.body[:200]))
     r = req("GET", prefix + "/nowhere")
     check(r.status == 404 and r.json == {"error": "Not found"}, mode + ": 404")
+    if "fcgid" in mode:
+        # As the example: /metrics for loopback clients only (and off here).
+        r = req("GET", prefix + "/metrics", source="127.0.0.2")
+        check(r.status == 403, mode + ": /metrics refuses 127.0.0.2: %d" % r.status)
+        r = req("GET", prefix + "/metrics")
+        check(r.status == 404 and r.json == {"error": "Not found"},
+              mode + ": /metrics from 127.0.0.1 reaches idmint (off: 404): %d" % r.status)
     root = prefix or "/"
     r = req("GET", root)
     check(r.status == 405 and r.headers.get("allow") == "POST",

@@ -549,6 +549,7 @@ class KeepAlive:
                 self.c.request(method, path, body=body, headers=headers or {})
                 r = self.c.getresponse()
                 out = harness.Resp(r.status, r.getheaders(), r.read())
+                harness.keep(method, path, r.status, r.getheaders(), out.body)
                 if r.will_close:
                     self.close()
                 return out

@@ -71,8 +71,9 @@ def cases(stack):
 class Pool:
     """spawn-fcgi -F N on a socket of its own, same store and config."""
 
-    def __init__(self, stack, tag, workers):
+    def __init__(self, stack, tag, workers, env=None):
         self.stack = stack
+        self.env = env or stack.env       # another config: another store
         self.dir = os.path.join(stack.dir, tag)
         os.makedirs(os.path.join(self.dir, "nginx"), exist_ok=True)
         self.tag = tag
@@ -86,7 +87,7 @@ class Pool:
         pidfile = sock + ".pid"
         with open(os.path.join(self.dir, "pool.err"), "ab") as log:
             subprocess.run(["spawn-fcgi", "-s", sock, "-F", str(n), "-P", pidfile,
-                            "--", self.stack.binary], env=self.stack.env, check=True,
+                            "--", self.stack.binary], env=self.env, check=True,
                            stdout=subprocess.DEVNULL, stderr=log, timeout=30)
         servers.wait_for(lambda: servers.unix_open(sock), "pool " + sock)
         with open(pidfile) as f:
@@ -132,6 +133,7 @@ class Client:
             raise
         if r.will_close:
             self.c.close()
+        harness.keep(method, path, r.status, r.getheaders(), data)
         return Resp(r.status, r.getheaders(), data)
 
     def close(self):
@@ -466,6 +468,8 @@ class RawClient:
     def __init__(self, port, request):
         self.port = port
         self.request = request
+        self.method, self.path = request.split(b" ", 2)[:2]
+        self.method, self.path = self.method.decode(), self.path.decode()
         self.s = self.f = None
 
     def close(self):
@@ -486,10 +490,12 @@ class RawClient:
             self.close()
             raise RuntimeError("bad status line %r" % line[:80])
         status, length, close = int(line[9:12]), None, False
+        head = []
         while True:
             h = self.f.readline()
             if h == b"\r\n":
                 break
+            head.append(h)
             if not h:
                 self.close()
                 raise RuntimeError("connection closed in the headers")
@@ -505,6 +511,7 @@ class RawClient:
         body = self.f.read(length)
         if close:
             self.close()
+        harness.keep(self.method, self.path, status, b"".join(head), body)
         return status, body
 
 
@@ -551,6 +558,7 @@ def fcgi_snowflake(sock):
            "CONTENT_LENGTH": str(len(body)), "SERVER_PROTOCOL": "HTTP/1.1"}
     p = subprocess.run(["cgi-fcgi", "-bind", "-connect", sock], env=env, input=body,
                        capture_output=True, timeout=10)
+    harness.keep_cgi("POST", "/", "", p.stdout)
     head, _, rest = p.stdout.partition(b"\r\n\r\n")
     if not head.startswith(b"Status: 200"):
         raise RuntimeError("fcgi snowflake: %r" % p.stdout[:200])

@@ -19,7 +19,33 @@ Test(conf, defaults)
 	cr_assert_eq(c.snowflake_epoch, 1288834974657ULL);
 	cr_assert_eq(c.node_bits, 5);
 	cr_assert_eq(c.count_usage, 1);
+	cr_assert_eq(c.metrics, 0);
 	cr_assert_str_eq(c.log, "stderr");
+}
+
+/* Switches take yes/no, on/off and 1/0; anything else names the choices. */
+Test(conf, switches)
+{
+	static const struct { const char *text; int want; } ok[] = {
+		{ "metrics = on", 1 }, { "metrics = off", 0 },
+		{ "metrics = yes", 1 }, { "metrics = no", 0 },
+		{ "metrics = 1", 1 }, { "metrics = 0", 0 },
+	};
+	struct conf c;
+	char err[256] = "";
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		conf_defaults(&c);
+		c.metrics = !ok[i].want;
+		cr_assert_eq(conf_parse(&c, "f", ok[i].text, err, sizeof(err)),
+		    0, "%s: %s", ok[i].text, err);
+		cr_assert_eq(c.metrics, ok[i].want, "%s", ok[i].text);
+	}
+	cr_assert_eq(conf_parse(&c, "f", "metrics = true", err, sizeof(err)),
+	    -1);
+	cr_assert_str_eq(err, "f:1: metrics: bad value \"true\": must be "
+	    "yes, no, on or off");
 }
 
 Test(conf, good_file)
