@@ -6,6 +6,11 @@
 2. Through nginx to a spawn-fcgi pool of 16 workers (keep-alive), with wrk
    on loopback, bounded in time: a do-nothing route, an authenticated
    call with counting on and off, and the limiter's cost.
+3. Cluster mode against a single machine, same run: one node with its
+   sync process and a private PostgreSQL, 16 workers behind nginx, and
+   the same without the cluster setting; and the sync process's CPU
+   share under that load.  (IDMINT_BENCH_ONLY=process, nginx or cluster
+   runs one part.)
 
 With IDMINT_BENCH_BASE (scripts/bench --against REV) a second build is
 measured beside this one: its callgrind counts in a column of their own,
@@ -17,6 +22,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 
 top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(top, "tests", "http"))
@@ -35,11 +41,11 @@ def section(title):
     print("\n== " + title, flush=True)
 
 
-def callgrind_instr(argv):
+def callgrind_instr(argv, env=None):
     with tempfile.NamedTemporaryFile() as out:
         p = subprocess.run(["valgrind", "--tool=callgrind",
                             "--callgrind-out-file=" + out.name] + argv,
-                           capture_output=True, text=True)
+                           capture_output=True, text=True, env=env)
     m = re.search(r"Collected : (\d+)", p.stderr)
     return int(m.group(1)) if m else None
 
@@ -219,6 +225,94 @@ def report(results):
         print("%-60s %.1f" % ("count=100 / one per request (IDs/s)", batch[0] * 100 / one[0]))
 
 
+def cpu_s(pid):
+    """User + system CPU seconds of pid so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(") ", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cluster():
+    """A node in cluster mode (its sync process, a private PostgreSQL)
+    against the same pool without the cluster setting, alternating, with
+    a key that has a rate and a quota (so the cluster's reads are on the
+    path) and snowflakes (the leased node id)."""
+    binary = os.path.join(build, "src/idmint")
+    ctlbin = os.path.join(build, "src/idmintctl")
+    off = servers.Stack(binary, workers=16, keepalive=8, conf="log_level = warn\n")
+    on = None
+    runs, sync_cpu = {}, []
+    try:
+        off.tokens = {"high": ctl(off, "add", "hi", "--rate", "1000000",
+                                  "--quota", "1000000000000"),
+                      "unl": ctl(off, "add", "unl")}
+        off.start_pool()
+        off.base = off.nginx()
+        on = servers.Cluster(binary, ctlbin, names=("a",), workers=16, keepalive=8,
+                             conf="log_level = warn\n", access_log=False)
+        on.base = on.start()
+        a = on.nodes[0]
+        on.tokens = {"high": a.ctl("add", "hi", "--rate", "1000000", "--quota",
+                                   "1000000000000").stdout.strip(),
+                     "unl": a.ctl("add", "unl").stdout.strip()}
+        servers.wait_for(lambda: subprocess.run(
+            ["curl", "-fs", "-o", "/dev/null", "-H", "X-Api-Key: " + on.tokens["high"],
+             on.base + "/v1/encode?numbers=1"]).returncode == 0, "the key on the node", 15)
+        for st in (off, on):
+            st.lua = os.path.join(st.dir, "snow.lua")
+            with open(st.lua, "w") as f:
+                f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = '
+                        '"application/json"\nwrk.body = \'%s\'\n' % json.dumps(
+                            {"username": "unl", "token": st.tokens["unl"],
+                             "type": "snowflake"}))
+        plan = [("encode, rate and quota", "/v1/encode?numbers=1,2,3", "high", False),
+                ("POST / snowflake", "/", None, True)]
+        for _ in range(ROUNDS):
+            for name, path, key, lua in plan:
+                for label, st in (("off", off), ("on", on)):
+                    hdr = ["X-Api-Key: " + st.tokens[key]] if key else []
+                    c0, t0 = (cpu_s(a.sync.pid), time.monotonic()) if st is on else (0, 0)
+                    runs.setdefault((name, label), []).append(
+                        wrk(st.base + path, hdr, st.lua if lua else None))
+                    if st is on:
+                        sync_cpu.append((cpu_s(a.sync.pid) - c0) / (time.monotonic() - t0))
+    finally:
+        off.stop_all()
+        if on is not None:
+            on.stop_all()
+    section("cluster mode: one node, sync process and PostgreSQL on, against off "
+            "(wrk -t1 -c32 -d%ds, median of %d, requests/s)" % (SECONDS, ROUNDS))
+    for name, _, _, _ in plan:
+        med = {lbl: sorted(runs[(name, lbl)])[ROUNDS // 2] for lbl in ("off", "on")}
+        print("%-28s off %9.0f   on %9.0f   on/off %.3f   (%d, %d not 2xx)" % (
+            name, med["off"][0], med["on"][0],
+            med["on"][0] / med["off"][0] if med["off"][0] else 0,
+            med["off"][1], med["on"][1]))
+    sync_cpu.sort()
+    print("%-28s %.2f%% of one core (median over the runs; max %.2f%%)" % (
+        "sync process CPU", 100 * sync_cpu[len(sync_cpu) // 2], 100 * sync_cpu[-1]))
+    section("callgrind: instructions per request through serve(), cluster mode off "
+            "and on (bench_serve, BENCH_CLUSTER)")
+    off_env = {k: v for k, v in os.environ.items() if k != "BENCH_CLUSTER"}
+    on_env = dict(off_env, BENCH_CLUSTER="1")
+    for kind in ("encode-limited", "post-snowflake", "post-nanoid"):
+        got = []
+        for env in (off_env, on_env):
+            base = callgrind_instr([srv, "--once", kind, "0"], env)
+            full = callgrind_instr([srv, "--once", kind, "5000"], env)
+            got.append(None if base is None or full is None else (full - base) / 5000)
+        if None in got:
+            print("%-16s callgrind failed" % kind)
+        else:
+            print("%-16s off %8.0f   on %8.0f   on/off %.3f" % (kind, got[0], got[1],
+                                                               got[1] / got[0]))
+
+
 if __name__ == "__main__":
-    in_process()
-    report(through_nginx())
+    only = os.environ.get("IDMINT_BENCH_ONLY", "")
+    if only in ("", "process"):
+        in_process()
+    if only in ("", "nginx"):
+        report(through_nginx())
+    if only in ("", "cluster"):
+        cluster()

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "io.h"
 #include "log.h"
 #include "serve.h"
+#include "sync.h"
 
 static volatile sig_atomic_t stopping;
 static sigset_t		 stopsigs;
@@ -54,7 +56,7 @@ signals_init(void)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: idmint [-tV] [-c file]\n");
+	fprintf(stderr, "usage: idmint [-tV] [-c file] [--sync]\n");
 	exit(2);
 }
 
@@ -66,10 +68,17 @@ main(int argc, char *argv[])
 	struct io	 io;
 	const char	*path = NULL;
 	char		 err[512];
-	int		 ch, test_only = 0;
+	int		 ch, test_only = 0, sync = 0;
+	static const struct option longopts[] = {
+		{ "sync", no_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 }
+	};
 
-	while ((ch = getopt(argc, argv, "c:tVh")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:tVh", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 's':
+			sync = 1;
+			break;
 		case 'c':
 			path = optarg;
 			break;
@@ -91,7 +100,7 @@ main(int argc, char *argv[])
 		fprintf(stderr, "idmint: %s\n", err);
 		return 1;
 	}
-	log_init("idmint", conf.log_level);
+	log_init(sync ? "idmint-sync" : "idmint", conf.log_level);
 	if (log_target(conf.log) == -1) {
 		fprintf(stderr, "idmint: log %s: %s\n", conf.log, strerror(errno));
 		return 1;
@@ -104,6 +113,13 @@ main(int argc, char *argv[])
 		log_err("cannot turn core dumps off: %s", strerror(errno));
 		return 1;
 	}
+	if (sync && conf.cluster[0] == '\0') {
+		log_err("--sync needs the cluster setting (see idmint.conf(5))");
+		return 1;
+	}
+	/* The node's sync process: same binary, same configuration. */
+	if (sync && !test_only)
+		return sync_main(&conf);
 	if (server_init(&srv, &conf) == -1)
 		return 1;
 	if (test_only) {

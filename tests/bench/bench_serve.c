@@ -6,6 +6,10 @@
  *	bench_serve			one line per request kind: requests/s
  *	bench_serve --once KIND N	N requests of one kind, untimed, for
  *					valgrind --tool=callgrind
+ *
+ * With BENCH_CLUSTER set in the environment, the server is a node in
+ * cluster mode, as its sync process leaves the store: three live nodes,
+ * a leased node id, counts of the limited key on other nodes.
  */
 #include "config.h"
 
@@ -16,6 +20,7 @@
 
 #include <sodium.h>
 
+#include "clock.h"
 #include "io.h"
 #include "serve.h"
 #include "plan.h"
@@ -24,6 +29,7 @@
 static struct server	 srv;
 static char		 tok_unl[TOKEN_STR_LEN + 1], tok_lim[TOKEN_STR_LEN + 1];
 static char		 hdr_unl[128], hdr_lim[128], body[256], body100[256];
+static char		 sbody[256];
 
 struct kind {
 	const char	*name;
@@ -45,6 +51,7 @@ static struct kind kinds[] = {
 	    "QUERY_STRING=hash=y42LW46J9luq3Xq9XMly", hdr_unl, NULL }, NULL },
 	{ "post-nanoid", { POST, NULL }, body },
 	{ "post-nanoid-100", { POST, NULL }, body100 },	/* count 100 */
+	{ "post-snowflake", { POST, NULL }, sbody },
 	{ "sqids-encode", { "REQUEST_METHOD=GET", "PATH_INFO=/v1/sqids/encode",
 	    "QUERY_STRING=numbers=1,2,3", hdr_unl, NULL }, NULL },
 	{ "sqids-decode", { "REQUEST_METHOD=GET", "PATH_INFO=/v1/sqids/decode",
@@ -54,6 +61,30 @@ static struct kind kinds[] = {
 	    "QUERY_STRING=id=1541815603606036480", hdr_unl, NULL }, NULL },
 };
 #define NKINDS	(sizeof(kinds) / sizeof(kinds[0]))
+
+/* What a sync process leaves in the store (see store_cluster.c). */
+static void
+cluster(struct store *st, struct conf *c)
+{
+	struct cluster_state cs;
+	struct remote_count rc;
+
+	snprintf(c->cluster, sizeof(c->cluster), "dbname=unused");
+	memset(&cs, 0, sizeof(cs));
+	cs.nodes = 3;
+	cs.leased = 1;
+	cs.node_id = 1;
+	cs.fence_ms = UINT64_MAX;
+	memset(&rc, 0, sizeof(rc));
+	snprintf(rc.user, sizeof(rc.user), "lim");
+	rc.month = month_of(now_ms());
+	rc.count = 12345;
+	if (store_cluster_set_state(st, &cs) != STORE_OK ||
+	    store_cluster_set_remote(st, &rc, 1) != STORE_OK) {
+		fprintf(stderr, "bench_serve: %s\n", store_error(st));
+		exit(1);
+	}
+}
 
 static void
 setup(void)
@@ -76,6 +107,8 @@ setup(void)
 		fprintf(stderr, "bench_serve: store: %s\n", err);
 		exit(1);
 	}
+	if (getenv("BENCH_CLUSTER") != NULL)
+		cluster(st, &c);
 	store_close(st);
 	if (server_init(&srv, &c) == -1 ||
 	    server_open(&srv, err, sizeof(err)) == -1) {
@@ -89,6 +122,8 @@ setup(void)
 	snprintf(body100, sizeof(body100), "{\"username\":\"unl\","
 	    "\"token\":\"%s\",\"type\":\"nanoid\",\"length\":21,"
 	    "\"count\":100}", tok_unl);
+	snprintf(sbody, sizeof(sbody), "{\"username\":\"unl\",\"token\":"
+	    "\"%s\",\"type\":\"snowflake\"}", tok_unl);
 	for (i = 0; i < NKINDS; i++) {
 		if (kinds[i].body == NULL)
 			continue;
