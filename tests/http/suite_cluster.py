@@ -6,8 +6,8 @@ upstream, round robin, and logs which node answered each request.  The
 PostgreSQL is Debian's, in a temporary directory, unix socket only
 (servers.Postgres).  Then every scenario of doc/cluster.md:
 
-  keys        added, rotated, suspended, re-planned on one node: in force
-              on all three within 2 s;
+  keys        added, rotated, suspended, expired, re-planned on one node:
+              in force on all three within 2 s;
   counting    3,000 calls: the cluster's sum is exactly 3,000, each node's
               share what nginx saw it serve; no worker connects to
               PostgreSQL (only the three sync processes do);
@@ -288,6 +288,8 @@ def s_keys(cl, check):
           "within 2 s: %s s" % t)
     step("suspend", c, ["suspend", "ck_keys"], lambda n: meta(n, new).status == 401)
     step("resume", a, ["resume", "ck_keys"], lambda n: meta(n, new).status == 200)
+    step("expire", a, ["expire", "ck_keys", "now"], lambda n: meta(n, new).status == 401)
+    step("unexpire", b, ["expire", "ck_keys", "never"], lambda n: meta(n, new).status == 200)
     step("plan free", b, ["plan", "ck_keys", "free"],
          lambda n: meta(n, new).headers.get("ratelimit-limit") == "2")
     step("remove", c, ["remove", "ck_keys"], lambda n: meta(n, new).status == 401)
