@@ -8,8 +8,9 @@
    call with counting on and off, and the limiter's cost.
 3. Cluster mode against a single machine, same run: one node with its
    sync process and a private PostgreSQL, 16 workers behind nginx, and
-   the same without the cluster setting; and the sync process's CPU
-   share under that load.  (IDMINT_BENCH_ONLY=process, nginx or cluster
+   the same without the cluster setting, side by side (a wrk on each at
+   once); the sync process's CPU share under that load; and callgrind's
+   instructions per request with cluster mode off and on.  (IDMINT_BENCH_ONLY=process, nginx or cluster
    runs one part.)
 
 With IDMINT_BENCH_BASE (scripts/bench --against REV) a second build is
@@ -22,6 +23,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -234,9 +236,11 @@ def cpu_s(pid):
 
 def cluster():
     """A node in cluster mode (its sync process, a private PostgreSQL)
-    against the same pool without the cluster setting, alternating, with
-    a key that has a rate and a quota (so the cluster's reads are on the
-    path) and snowflakes (the leased node id)."""
+    against the same pool without the cluster setting, with a key that has
+    a rate and a quota (so the cluster's reads are on the path) and
+    snowflakes (the leased node id).  The two run side by side, a wrk on
+    each at the same moment, so whatever else loads the machine loads both
+    alike; ROUNDS pairs, median ratio."""
     binary = os.path.join(build, "src/idmint")
     ctlbin = os.path.join(build, "src/idmintctl")
     off = servers.Stack(binary, workers=16, keepalive=8, conf="log_level = warn\n")
@@ -269,25 +273,36 @@ def cluster():
                 ("POST / snowflake", "/", None, True)]
         for _ in range(ROUNDS):
             for name, path, key, lua in plan:
-                for label, st in (("off", off), ("on", on)):
+                got = {}
+
+                def one(label, st):
                     hdr = ["X-Api-Key: " + st.tokens[key]] if key else []
-                    c0, t0 = (cpu_s(a.sync.pid), time.monotonic()) if st is on else (0, 0)
-                    runs.setdefault((name, label), []).append(
-                        wrk(st.base + path, hdr, st.lua if lua else None))
-                    if st is on:
-                        sync_cpu.append((cpu_s(a.sync.pid) - c0) / (time.monotonic() - t0))
+                    got[label] = wrk(st.base + path, hdr, st.lua if lua else None)
+                c0, t0 = cpu_s(a.sync.pid), time.monotonic()
+                ts = [threading.Thread(target=one, args=x) for x in
+                      (("off", off), ("on", on))]
+                for t in ts:
+                    t.start()
+                for t in ts:
+                    t.join()
+                sync_cpu.append((cpu_s(a.sync.pid) - c0) / (time.monotonic() - t0))
+                runs.setdefault(name, []).append((got["off"], got["on"]))
     finally:
         off.stop_all()
         if on is not None:
             on.stop_all()
-    section("cluster mode: one node, sync process and PostgreSQL on, against off "
-            "(wrk -t1 -c32 -d%ds, median of %d, requests/s)" % (SECONDS, ROUNDS))
+    section("cluster mode: one node, sync process and PostgreSQL on, against off, "
+            "side by side (wrk -t1 -c32 -d%ds each, %d pairs, requests/s)"
+            % (SECONDS, ROUNDS))
     for name, _, _, _ in plan:
-        med = {lbl: sorted(runs[(name, lbl)])[ROUNDS // 2] for lbl in ("off", "on")}
-        print("%-28s off %9.0f   on %9.0f   on/off %.3f   (%d, %d not 2xx)" % (
-            name, med["off"][0], med["on"][0],
-            med["on"][0] / med["off"][0] if med["off"][0] else 0,
-            med["off"][1], med["on"][1]))
+        pairs = runs[name]
+        ratios = sorted(p[1][0] / p[0][0] for p in pairs if p[0][0] > 0)
+        med = sorted(pairs, key=lambda p: p[1][0] / p[0][0] if p[0][0] else 0)[
+            len(pairs) // 2]
+        print("%-28s off %9.0f   on %9.0f   on/off %.3f (median; %s)   (%d not 2xx)" % (
+            name, med[0][0], med[1][0], ratios[len(ratios) // 2] if ratios else 0,
+            " ".join("%.3f" % r for r in ratios),
+            sum(p[0][1] + p[1][1] for p in pairs)))
     sync_cpu.sort()
     print("%-28s %.2f%% of one core (median over the runs; max %.2f%%)" % (
         "sync process CPU", 100 * sync_cpu[len(sync_cpu) // 2], 100 * sync_cpu[-1]))
