@@ -10,6 +10,12 @@
    on loopback, bounded in time: a do-nothing route, an authenticated
    call with counting on and off, the limiter's cost, and metrics on
    against off.
+3. Cluster mode against a single machine, same run: one node with its
+   sync process and a private PostgreSQL, 16 workers behind nginx, and
+   the same without the cluster setting, side by side (a wrk on each at
+   once); the sync process's CPU share under that load; and callgrind's
+   instructions per request with cluster mode off and on.  (IDMINT_BENCH_ONLY=process, nginx or cluster
+   runs one part.)
 
 With IDMINT_BENCH_BASE (scripts/bench --against REV) a second build is
 measured beside this one: its callgrind counts in a column of their own,
@@ -21,6 +27,8 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 
 top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(top, "tests", "http"))
@@ -265,6 +273,107 @@ def report(results):
         print(line)
 
 
+def cpu_s(pid):
+    """User + system CPU seconds of pid so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(") ", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cluster():
+    """A node in cluster mode (its sync process, a private PostgreSQL)
+    against the same pool without the cluster setting, with a key that has
+    a rate and a quota (so the cluster's reads are on the path) and
+    snowflakes (the leased node id).  The two run side by side, a wrk on
+    each at the same moment, so whatever else loads the machine loads both
+    alike; ROUNDS pairs, median ratio."""
+    binary = os.path.join(build, "src/idmint")
+    ctlbin = os.path.join(build, "src/idmintctl")
+    off = servers.Stack(binary, workers=16, keepalive=8, conf="log_level = warn\n")
+    on = None
+    runs, sync_cpu = {}, []
+    try:
+        off.tokens = {"high": ctl(off, "add", "hi", "--rate", "1000000",
+                                  "--quota", "1000000000000"),
+                      "unl": ctl(off, "add", "unl")}
+        off.start_pool()
+        off.base = off.nginx()
+        on = servers.Cluster(binary, ctlbin, names=("a",), workers=16, keepalive=8,
+                             conf="log_level = warn\n", access_log=False)
+        on.base = on.start()
+        a = on.nodes[0]
+        on.tokens = {"high": a.ctl("add", "hi", "--rate", "1000000", "--quota",
+                                   "1000000000000").stdout.strip(),
+                     "unl": a.ctl("add", "unl").stdout.strip()}
+        servers.wait_for(lambda: subprocess.run(
+            ["curl", "-fs", "-o", "/dev/null", "-H", "X-Api-Key: " + on.tokens["high"],
+             on.base + "/v1/encode?numbers=1"]).returncode == 0, "the key on the node", 15)
+        for st in (off, on):
+            st.lua = os.path.join(st.dir, "snow.lua")
+            with open(st.lua, "w") as f:
+                f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = '
+                        '"application/json"\nwrk.body = \'%s\'\n' % json.dumps(
+                            {"username": "unl", "token": st.tokens["unl"],
+                             "type": "snowflake"}))
+        plan = [("encode, rate and quota", "/v1/encode?numbers=1,2,3", "high", False),
+                ("POST / snowflake", "/", None, True)]
+        for _ in range(ROUNDS):
+            for name, path, key, lua in plan:
+                got = {}
+
+                def one(label, st):
+                    hdr = ["X-Api-Key: " + st.tokens[key]] if key else []
+                    got[label] = wrk(st.base + path, hdr, st.lua if lua else None)
+                c0, t0 = cpu_s(a.sync.pid), time.monotonic()
+                ts = [threading.Thread(target=one, args=x) for x in
+                      (("off", off), ("on", on))]
+                for t in ts:
+                    t.start()
+                for t in ts:
+                    t.join()
+                sync_cpu.append((cpu_s(a.sync.pid) - c0) / (time.monotonic() - t0))
+                runs.setdefault(name, []).append((got["off"], got["on"]))
+    finally:
+        off.stop_all()
+        if on is not None:
+            on.stop_all()
+    section("cluster mode: one node, sync process and PostgreSQL on, against off, "
+            "side by side (wrk -t1 -c32 -d%ds each, %d pairs, requests/s)"
+            % (SECONDS, ROUNDS))
+    for name, _, _, _ in plan:
+        pairs = runs[name]
+        ratios = sorted(p[1][0] / p[0][0] for p in pairs if p[0][0] > 0)
+        med = sorted(pairs, key=lambda p: p[1][0] / p[0][0] if p[0][0] else 0)[
+            len(pairs) // 2]
+        print("%-28s off %9.0f   on %9.0f   on/off %.3f (median; %s)   (%d not 2xx)" % (
+            name, med[0][0], med[1][0], ratios[len(ratios) // 2] if ratios else 0,
+            " ".join("%.3f" % r for r in ratios),
+            sum(p[0][1] + p[1][1] for p in pairs)))
+    sync_cpu.sort()
+    print("%-28s %.2f%% of one core (median over the runs; max %.2f%%)" % (
+        "sync process CPU", 100 * sync_cpu[len(sync_cpu) // 2], 100 * sync_cpu[-1]))
+    section("callgrind: instructions per request through serve(), cluster mode off "
+            "and on (bench_serve, BENCH_CLUSTER)")
+    off_env = {k: v for k, v in os.environ.items() if k != "BENCH_CLUSTER"}
+    on_env = dict(off_env, BENCH_CLUSTER="1")
+    for kind in ("encode-limited", "post-snowflake", "post-nanoid"):
+        got = []
+        for env in (off_env, on_env):
+            base = callgrind_instr([srv, "--once", kind, "0"], env)
+            full = callgrind_instr([srv, "--once", kind, "5000"], env)
+            got.append(None if base is None or full is None else (full - base) / 5000)
+        if None in got:
+            print("%-16s callgrind failed" % kind)
+        else:
+            print("%-16s off %8.0f   on %8.0f   on/off %.3f" % (kind, got[0], got[1],
+                                                               got[1] / got[0]))
+
+
 if __name__ == "__main__":
-    in_process()
-    report(through_nginx())
+    only = os.environ.get("IDMINT_BENCH_ONLY", "")
+    if only in ("", "process"):
+        in_process()
+    if only in ("", "nginx"):
+        report(through_nginx())
+    if only in ("", "cluster"):
+        cluster()

@@ -142,14 +142,44 @@ label_check(const char *label, char *err, size_t errlen)
 
 /* ---- the request path ------------------------------------------------- */
 
+/*
+ * Cluster mode: the live nodes (for a rate) and the other nodes' calls
+ * this month (for a quota), as the sync process last wrote them into the
+ * store: one mdb_get each, in this request's read transaction.  A failed
+ * read counts as one node and no calls elsewhere, and is logged.
+ */
+static const struct limit_share *
+cluster_share(struct ctx *x, struct limit_share *sh)
+{
+	struct cluster_state cs;
+	struct store	*st = x->srv->store;
+	enum store_rc	 r = STORE_OK;
+
+	if (x->srv->conf.cluster[0] == '\0')
+		return NULL;
+	cs.nodes = 1;
+	sh->remote = 0;
+	if (x->key.rate > 0 && (r = store_cluster_state(st, &cs)) ==
+	    STORE_NOTFOUND)
+		r = STORE_OK;
+	if (r == STORE_OK && x->key.quota > 0)
+		r = store_cluster_remote(st, x->key.user, month_of(x->now_ms),
+		    &sh->remote);
+	if (r != STORE_OK)
+		log_err("store: %s", store_error(st));
+	sh->nodes = cs.nodes;
+	return sh;
+}
+
 static enum status
 apply_limits(struct ctx *x)
 {
 	struct limit_verdict *v = &x->verdict;
+	struct limit_share sh;
 
 	limits_check_n(x->srv->usage, x->srv->store, x->key.user, x->key.rate,
 	    x->key.quota, x->calls > 0 ? x->calls : 1, x->now_ms,
-	    clock_mono_ns(), v);
+	    clock_mono_ns(), cluster_share(x, &sh), v);
 	x->limited = 1;
 	if (v->ok)
 		return HTTP_OK;

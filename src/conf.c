@@ -11,12 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "shm.h"
 #include "parse.h"
 
-enum conf_kind { CK_PATH, CK_SIZE, CK_UINT, CK_BOOL, CK_LEVEL, CK_LOG };
+enum conf_kind { CK_PATH, CK_SIZE, CK_UINT, CK_BOOL, CK_LEVEL, CK_LOG, CK_STR,
+    CK_NAME };
 
 struct conf_key {
 	const char	*name;
@@ -43,12 +45,36 @@ static const struct conf_key conf_keys[] = {
 	{ "quota_cells",	CK_UINT,  OFF(quota_cells),	64, SHM_CELLS_MAX },
 	{ "rate_cells",		CK_UINT,  OFF(rate_cells),	64, SHM_CELLS_MAX },
 	{ "metrics",		CK_BOOL,  OFF(metrics),		0, 1 },
+	{ "cluster",		CK_STR,   OFF(cluster),		0, 1023 },
+	{ "node_name",		CK_NAME,  OFF(node_name),	1, CONF_NODE_MAX },
+	{ "sync_ms",		CK_UINT,  OFF(sync_ms),		50, 60000 },
+	{ "lease_ms",		CK_UINT,  OFF(lease_ms),	1000, 3600000 },
 };
 #undef OFF
+
+/* A node name: 1..CONF_NODE_MAX of a-z 0-9 . _ -, upper case folded. */
+static int
+name_fold(const char *in, char *out, size_t outlen)
+{
+	size_t	 i, n = strlen(in);
+
+	if (n == 0 || n > CONF_NODE_MAX || n >= outlen)
+		return -1;
+	for (i = 0; i < n; i++) {
+		out[i] = (char)tolower((unsigned char)in[i]);
+		if (!isalnum((unsigned char)out[i]) && out[i] != '.' &&
+		    out[i] != '_' && out[i] != '-')
+			return -1;
+	}
+	out[n] = '\0';
+	return 0;
+}
 
 void
 conf_defaults(struct conf *c)
 {
+	char	 host[256];
+
 	memset(c, 0, sizeof(*c));
 	snprintf(c->db, sizeof(c->db), "%s", CONF_DB_DEFAULT);
 	c->max_body = 64 * 1024;
@@ -64,6 +90,14 @@ conf_defaults(struct conf *c)
 	c->count_cells = SHM_COUNT_DEFAULT;
 	c->quota_cells = SHM_QUOTA_DEFAULT;
 	c->rate_cells = SHM_RATE_DEFAULT;
+	c->sync_ms = 1000;
+	c->lease_ms = 10000;
+	/* The host name, when it makes a good node name. */
+	if (gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = '\0';
+		if (name_fold(host, c->node_name, sizeof(c->node_name)) == -1)
+			c->node_name[0] = '\0';
+	}
 }
 
 void
@@ -121,6 +155,21 @@ set_value(struct conf *c, const struct conf_key *k, const char *v,
 			return -1;
 		}
 		memcpy(base, v, strlen(v) + 1);
+		return 0;
+	case CK_STR:
+		if (strlen(v) > k->max) {
+			snprintf(why, whylen, "longer than %llu bytes",
+			    (unsigned long long)k->max);
+			return -1;
+		}
+		memcpy(base, v, strlen(v) + 1);
+		return 0;
+	case CK_NAME:
+		if (name_fold(v, base, k->max + 1) == -1) {
+			snprintf(why, whylen, "must be 1 to %llu of a-z, 0-9, "
+			    "'.', '_', '-'", (unsigned long long)k->max);
+			return -1;
+		}
 		return 0;
 	case CK_LEVEL:
 		if (log_level_parse(v, &lvl) == -1) {
@@ -263,7 +312,8 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 	}
 	if ((f = fopen(path, "r")) == NULL) {
 		if (!must && errno == ENOENT)
-			return conf_env(c, err, errlen);
+			return conf_env(c, err, errlen) == 0 ?
+			    conf_check(c, err, errlen) : -1;
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
@@ -283,5 +333,28 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 	fclose(f);
 	rc = conf_parse(c, path, text, err, errlen);
 	free(text);
-	return rc == 0 ? conf_env(c, err, errlen) : -1;
+	if (rc == 0)
+		rc = conf_env(c, err, errlen);
+	return rc == 0 ? conf_check(c, err, errlen) : -1;
+}
+
+int
+conf_check(const struct conf *c, char *err, size_t errlen)
+{
+	if (c->cluster[0] == '\0')
+		return 0;
+	if (c->node_name[0] == '\0') {
+		snprintf(err, errlen, "node_name: the host name is no valid "
+		    "node name (1 to %d of a-z, 0-9, '.', '_', '-'): set "
+		    "node_name", CONF_NODE_MAX);
+		return -1;
+	}
+	/* Renewed every sync_ms, a lease must outlive a few missed rounds. */
+	if (c->lease_ms < 4 * c->sync_ms) {
+		snprintf(err, errlen, "lease_ms (%llu) must be at least four "
+		    "times sync_ms (%llu)", (unsigned long long)c->lease_ms,
+		    (unsigned long long)c->sync_ms);
+		return -1;
+	}
+	return 0;
 }

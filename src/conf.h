@@ -12,6 +12,7 @@
 
 #define CONF_DEFAULT_PATH	"/etc/idmint/idmint.conf"
 #define CONF_DB_DEFAULT		"/var/lib/idmint"
+#define CONF_NODE_MAX		63	/* node_name: 1..63 of a-z 0-9 . _ - */
 
 struct conf {
 	char		 db[4096];		/* LMDB directory */
@@ -30,6 +31,11 @@ struct conf {
 	uint64_t	 quota_cells;
 	uint64_t	 rate_cells;
 	int		 metrics;		/* GET /metrics, and counting for it */
+	/* cluster mode (doc/cluster.md); cluster[0] == '\0': off */
+	char		 cluster[1024];		/* libpq connection string */
+	char		 node_name[CONF_NODE_MAX + 1];	/* default: host name */
+	uint64_t	 sync_ms;		/* the sync process's interval */
+	uint64_t	 lease_ms;		/* snowflake node-id lease */
 };
 
 void	 conf_defaults(struct conf *);
@@ -45,5 +51,8 @@ int	 conf_parse(struct conf *, const char *name, const char *text,
 	    char *err, size_t errlen);
 int	 conf_set(struct conf *, const char *key, const char *value,
 	    char *err, size_t errlen);
+/* What no single setting can say: settings that must agree.  conf_load
+ * calls it; -1 with a message. */
+int	 conf_check(const struct conf *, char *err, size_t errlen);
 
 #endif

@@ -90,7 +90,7 @@ new_token(struct ctl *c, enum store_rc (*op)(struct ctl *, const char *,
 	sodium_memzero(hash, sizeof(hash));
 	if (r != STORE_OK) {
 		sodium_memzero(token, sizeof(token));
-		return fail(c, "%s", store_error(c->st));
+		return fail(c, "%s", keys_error(c));
 	}
 	return print_token(c, c->args[0], token);
 }
@@ -98,14 +98,13 @@ new_token(struct ctl *c, enum store_rc (*op)(struct ctl *, const char *,
 static enum store_rc
 add_key(struct ctl *c, const char *name, const unsigned char *hash)
 {
-	return store_key_add(c->st, name, c->label, &c->newplan, c->when,
-	    hash);
+	return keys_add(c, name, c->label, &c->newplan, c->when, hash);
 }
 
 static enum store_rc
 rotate_key(struct ctl *c, const char *name, const unsigned char *hash)
 {
-	return store_key_rotate(c->st, name, hash);
+	return keys_rotate(c, name, hash);
 }
 
 int
@@ -174,20 +173,20 @@ cmd_list(struct ctl *c)
 
 	if (c->json) {
 		c->rows = json_object_new_array();
-		if ((r = store_key_each(c->st, list_json, c)) != STORE_OK) {
+		if ((r = keys_each(c, list_json, c)) != STORE_OK) {
 			json_object_put(c->rows);
 			return store_fail_msg(c, r, "");
 		}
 		json_print(c->rows);
 		return 0;
 	}
-	if ((r = store_key_each(c->st, count_keys, c)) != STORE_OK)
+	if ((r = keys_each(c, count_keys, c)) != STORE_OK)
 		return store_fail_msg(c, r, "");
 	if (c->nrows > 0)
 		printf("%-20s %-10s %7s %10s %-9s %-20s %-20s %s\n", "NAME",
 		    "PLAN", "RATE", "QUOTA", "STATUS", "CREATED", "EXPIRES",
 		    "LABEL");
-	if ((r = store_key_each(c->st, list_one, c)) != STORE_OK)
+	if ((r = keys_each(c, list_one, c)) != STORE_OK)
 		return store_fail_msg(c, r, "");
 	return 0;
 }
@@ -196,18 +195,18 @@ int
 cmd_show(struct ctl *c)
 {
 	struct key	 k;
+	struct summary	 s;
 	char		 t[32], m[16];
 	uint32_t	 month = month_of(now_ms());
 	uint64_t	 used = 0, left;
 	enum store_rc	 r;
 	json_object	*o;
 
-	if ((r = store_rd_begin(c->st)) != STORE_OK)
-		return store_fail_msg(c, r, "");
-	r = store_key_by_user(c->st, c->args[0], strlen(c->args[0]), &k);
-	if (r == STORE_OK)
-		r = store_usage_month(c->st, k.user, month, &used);
-	store_rd_end(c->st);
+	if ((r = keys_get(c, c->args[0], &k)) == STORE_OK &&
+	    (r = keys_usage(c, k.user, month, &s)) == STORE_OK) {
+		used = s.month_total;
+		summary_free(&s);
+	}
 	if (r != STORE_OK)
 		return store_fail_msg(c, r, c->args[0]);
 	left = k.quota == 0 ? 0 : used >= k.quota ? 0 : k.quota - used;
@@ -257,8 +256,8 @@ cmd_rotate(struct ctl *c)
 static int
 set_status(struct ctl *c, enum key_status s)
 {
-	if (store_key_set_status(c->st, c->args[0], s) != STORE_OK)
-		return fail(c, "%s", store_error(c->st));
+	if (keys_status(c, c->args[0], s) != STORE_OK)
+		return fail(c, "%s", keys_error(c));
 	return 0;
 }
 
@@ -277,8 +276,8 @@ cmd_resume(struct ctl *c)
 int
 cmd_remove(struct ctl *c)
 {
-	if (store_key_remove(c->st, c->args[0]) != STORE_OK)
-		return fail(c, "%s", store_error(c->st));
+	if (keys_remove(c, c->args[0]) != STORE_OK)
+		return fail(c, "%s", keys_error(c));
 	return 0;
 }
 
@@ -292,7 +291,7 @@ cmd_available(struct ctl *c)
 
 	if (check_name(c, c->args[0], u) != 0)
 		return c->failrc;
-	r = store_key_by_user(c->st, u, strlen(u), &k);
+	r = keys_get(c, u, &k);
 	if (r != STORE_OK && r != STORE_NOTFOUND)
 		return store_fail_msg(c, r, u);
 	if (c->json) {
@@ -315,8 +314,8 @@ cmd_plan(struct ctl *c)
 		    "mega, unlimited) or --rate N --quota N");
 	if (pick_plan(c, c->nargs == 2 ? c->args[1] : NULL, &p) != 0)
 		return c->failrc;
-	if (store_key_set_plan(c->st, c->args[0], &p) != STORE_OK)
-		return fail(c, "%s", store_error(c->st));
+	if (keys_plan(c, c->args[0], &p) != STORE_OK)
+		return fail(c, "%s", keys_error(c));
 	return 0;
 }
 
@@ -324,7 +323,7 @@ cmd_plan(struct ctl *c)
 int
 cmd_expire(struct ctl *c)
 {
-	if (store_key_set_expires(c->st, c->args[0], c->when) != STORE_OK)
-		return fail(c, "%s", store_error(c->st));
+	if (keys_expires(c, c->args[0], c->when) != STORE_OK)
+		return fail(c, "%s", keys_error(c));
 	return 0;
 }

@@ -51,8 +51,8 @@ add_to(struct usage_count *c, uint64_t n, int this_month)
 		c->month = sat_add(c->month, n);
 }
 
-static int
-summ_row(void *arg, const char *user, uint32_t month, const char *type,
+int
+summary_row(void *arg, const char *user, uint32_t month, const char *type,
     uint64_t n)
 {
 	struct summary	*s = arg;
@@ -65,6 +65,15 @@ summ_row(void *arg, const char *user, uint32_t month, const char *type,
 	if (s->by_user)
 		add_to(count_slot(&s->users, &s->nusers, user, &s->oom), n,
 		    cur);
+	return s->oom;
+}
+
+int
+summary_node(struct summary *s, const char *node, uint32_t month,
+    uint64_t n)
+{
+	add_to(count_slot(&s->nodes, &s->nnodes, node, &s->oom), n,
+	    month == s->month);
 	return s->oom;
 }
 
@@ -92,20 +101,23 @@ summary_free(struct summary *s)
 {
 	free(s->types);
 	free(s->users);
+	free(s->nodes);
 	memset(s, 0, sizeof(*s));
 }
 
-enum store_rc
-summary_make(struct store *st, const char *user, uint32_t month,
-    struct summary *s)
+void
+summary_start(struct summary *s, const char *user, uint32_t month)
 {
-	enum store_rc	 r;
-	int		 oom;
-
 	memset(s, 0, sizeof(*s));
 	s->month = month;
 	s->by_user = user == NULL;
-	r = store_usage_each(st, user, summ_row, s);
+}
+
+enum store_rc
+summary_end(struct summary *s, enum store_rc r)
+{
+	int	 oom;
+
 	if (r == STORE_OK && s->oom)
 		r = STORE_ERROR;
 	if (r != STORE_OK) {
@@ -118,6 +130,15 @@ summary_make(struct store *st, const char *user, uint32_t month,
 		qsort(s->types, s->ntypes, sizeof(*s->types), by_name);
 	if (s->nusers > 1)
 		qsort(s->users, s->nusers, sizeof(*s->users), by_use);
+	if (s->nnodes > 1)
+		qsort(s->nodes, s->nnodes, sizeof(*s->nodes), by_name);
 	return STORE_OK;
 }
 
+enum store_rc
+summary_make(struct store *st, const char *user, uint32_t month,
+    struct summary *s)
+{
+	summary_start(s, user, month);
+	return summary_end(s, store_usage_each(st, user, summary_row, s));
+}

@@ -21,7 +21,7 @@ summarise(struct ctl *c, const char *user, struct summary *s)
 {
 	enum store_rc	 r;
 
-	if ((r = summary_make(c->st, user, month_of(now_ms()), s)) ==
+	if ((r = keys_usage(c, user, month_of(now_ms()), s)) ==
 	    STORE_OK)
 		return 0;
 	if (s->oom)
@@ -71,7 +71,7 @@ cmd_usage(struct ctl *c)
 
 	if (check_name(c, c->args[0], u) != 0)
 		return c->failrc;
-	r = store_key_by_user(c->st, u, strlen(u), &k);
+	r = keys_get(c, u, &k);
 	if (r != STORE_OK && r != STORE_NOTFOUND)
 		return store_fail_msg(c, r, u);
 	gone = r == STORE_NOTFOUND;
@@ -91,6 +91,9 @@ cmd_usage(struct ctl *c)
 		jadd(o, "all_time", json_object_new_uint64(s.all_total));
 		jadd(o, "types", counts_json(s.types, s.ntypes, "type",
 		    SIZE_MAX));
+		if (c->opts & OPT_BY_NODE)
+			jadd(o, "nodes", counts_json(s.nodes, s.nnodes, "node",
+			    SIZE_MAX));
 		json_print(o);
 	} else {
 		if (gone)
@@ -100,6 +103,10 @@ cmd_usage(struct ctl *c)
 		printf("%-20s %12llu %12llu\n", "total",
 		    (unsigned long long)s.month_total,
 		    (unsigned long long)s.all_total);
+		if (c->opts & OPT_BY_NODE) {
+			putchar('\n');
+			counts_text(s.nodes, s.nnodes, "NODE", m, SIZE_MAX);
+		}
 	}
 	summary_free(&s);
 	return 0;

@@ -23,32 +23,39 @@
 #include "clock.h"
 #include "conf.h"
 #include "ctl.h"
+#include "pg.h"
 #include "plan.h"
 #include "store.h"
 #include "usage.h"
+
+#define CMD_FLUSH	0x1	/* move shared counts into the store first */
+#define CMD_NAME	0x2	/* the first argument is a key's name */
+#define CMD_KEYS	0x4	/* keys or usage: in PostgreSQL in cluster mode */
 
 struct cmd {
 	const char	*name;
 	int		 minargs, maxargs;	/* after the command name */
 	unsigned	 opts;			/* enum opt bits accepted */
-	int		 flush;			/* move shared counts first */
+	unsigned	 flags;			/* CMD_* */
 	int		(*run)(struct ctl *);
 };
 
 static const struct cmd cmds[] = {
 	{ "add", 1, 1, OPT_LABEL | OPT_PLAN | OPT_RATE | OPT_QUOTA | OPT_EXPIRES,
-	  0, cmd_add },
-	{ "list", 0, 0, OPT_EXPIRING, 0, cmd_list },
-	{ "show", 1, 1, 0, 1, cmd_show },
-	{ "rotate", 1, 1, 0, 0, cmd_rotate },
-	{ "suspend", 1, 1, 0, 0, cmd_suspend },
-	{ "resume", 1, 1, 0, 0, cmd_resume },
-	{ "remove", 1, 1, 0, 0, cmd_remove },
-	{ "available", 1, 1, 0, 0, cmd_available },
-	{ "plan", 1, 2, OPT_RATE | OPT_QUOTA, 0, cmd_plan },
-	{ "expire", 2, 2, 0, 0, cmd_expire },
-	{ "usage", 1, 1, 0, 1, cmd_usage },
-	{ "stats", 0, 0, 0, 1, cmd_stats },
+	    CMD_NAME | CMD_KEYS, cmd_add },
+	{ "list", 0, 0, OPT_EXPIRING, CMD_KEYS, cmd_list },
+	{ "show", 1, 1, 0, CMD_FLUSH | CMD_NAME | CMD_KEYS, cmd_show },
+	{ "rotate", 1, 1, 0, CMD_NAME | CMD_KEYS, cmd_rotate },
+	{ "suspend", 1, 1, 0, CMD_NAME | CMD_KEYS, cmd_suspend },
+	{ "resume", 1, 1, 0, CMD_NAME | CMD_KEYS, cmd_resume },
+	{ "remove", 1, 1, 0, CMD_NAME | CMD_KEYS, cmd_remove },
+	{ "available", 1, 1, 0, CMD_NAME | CMD_KEYS, cmd_available },
+	{ "plan", 1, 2, OPT_RATE | OPT_QUOTA, CMD_NAME | CMD_KEYS, cmd_plan },
+	{ "expire", 2, 2, 0, CMD_NAME | CMD_KEYS, cmd_expire },
+	{ "usage", 1, 1, OPT_BY_NODE, CMD_FLUSH | CMD_NAME | CMD_KEYS,
+	    cmd_usage },
+	{ "stats", 0, 0, 0, CMD_FLUSH, cmd_stats },
+	{ "cluster", 1, 1, 0, 0, cmd_cluster },
 };
 
 static void
@@ -66,8 +73,9 @@ usage(FILE *f)
 	    "  available NAME\n"
 	    "  plan NAME PLAN | plan NAME --rate N --quota N\n"
 	    "  expire NAME DATE|SPAN|never\n"
-	    "  usage NAME\n"
+	    "  usage NAME [--by-node]\n"
 	    "  stats\n"
+	    "  cluster init | cluster status | cluster import\n"
 	    "plans: free, starter, pro, mega, unlimited (the default)\n"
 	    "DATE: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC); SPAN from now: "
 	    "30d, 12h, 2w, 1y, ...\n"
@@ -136,7 +144,7 @@ store_fail_msg(struct ctl *c, enum store_rc r, const char *name)
 {
 	if (r == STORE_NOTFOUND)
 		return fail(c, "no key named \"%s\"", name);
-	return fail(c, "%s", store_error(c->st));
+	return fail(c, "%s", keys_error(c));
 }
 
 int
@@ -260,6 +268,10 @@ parse_args(struct ctl *c, int argc, char **argv, const char **cmdname)
 				c->json = 1;
 				continue;
 			}
+			if (strcmp(argv[i], "--by-node") == 0) {
+				c->opts |= OPT_BY_NODE;
+				continue;
+			}
 			if (strcmp(argv[i], "-h") == 0 ||
 			    strcmp(argv[i], "--help") == 0) {
 				usage(stdout);
@@ -295,6 +307,8 @@ opt_name(unsigned bit)
 {
 	size_t	 j;
 
+	if (bit == OPT_BY_NODE)
+		return "--by-node";
 	for (j = 0; j < sizeof(valopts) / sizeof(valopts[0]); j++)
 		if (valopts[j].bit == bit)
 			return valopts[j].name;
@@ -311,6 +325,7 @@ check_cmd(struct ctl *c, const struct cmd *cmd)
 		    opt_name(bad & -bad), cmd->name);
 	if (c->nargs < cmd->minargs)
 		return fail(c, "%s wants %s (idmintctl -h)", cmd->name,
+		    !(cmd->flags & CMD_NAME) ? "init, status or import" :
 		    c->nargs == 0 ? "a NAME" : "a DATE, a SPAN or never");
 	if (c->nargs > cmd->maxargs)
 		return fail(c, "too many arguments for %s (idmintctl -h)",
@@ -372,7 +387,7 @@ precheck(struct ctl *c, const struct cmd *cmd)
 	char		 u[USER_MAX + 1], e[256];
 	struct plan	 p;
 
-	if (cmd->minargs > 0) {
+	if (cmd->flags & CMD_NAME) {
 		if (check_name(c, c->args[0], u) != 0)
 			return c->failrc;
 		memcpy(c->args[0], u, strlen(u));	/* lowercased */
@@ -410,6 +425,13 @@ become_owner(struct ctl *c, const char *dir)
 	return 0;
 }
 
+/* Keys and usage in PostgreSQL: cluster mode. */
+static int
+in_cluster(const struct ctl *c, const struct cmd *cmd)
+{
+	return c->cluster[0] != '\0' && (cmd->flags & CMD_KEYS);
+}
+
 static int
 run(struct ctl *c, const struct cmd *cmd)
 {
@@ -426,15 +448,27 @@ run(struct ctl *c, const struct cmd *cmd)
 	conf_defaults(&conf);
 	if (conf_load(&conf, NULL, e, sizeof(e)) == -1)
 		return fail(c, "%s", e);
-	mapsize = (size_t)conf.map_size;
 	conf_sizes(&conf, &c->sizes);
+	c->cluster = conf.cluster;
+	c->lease_ms = conf.lease_ms;
 	if (c->dir == NULL || *c->dir == '\0')
 		c->dir = conf.db;
+	if ((c->opts & OPT_BY_NODE) && !in_cluster(c, cmd))
+		return fail(c, "--by-node needs the cluster setting "
+		    "(idmint.conf(5), or IDMINT_CLUSTER)");
+	if (in_cluster(c, cmd) || cmd->run == cmd_cluster) {
+		/* Never a node's store: its sync process mirrors keys. */
+		rc = in_cluster(c, cmd) && ctl_pg_open(c) != 0 ? c->failrc :
+		    cmd->run(c);
+		pg_close(c->pg);
+		return rc;
+	}
+	mapsize = (size_t)conf.map_size;
 	if (become_owner(c, c->dir) != 0)
 		return c->failrc;
 	if (store_open(&c->st, c->dir, mapsize, e, sizeof(e)) != STORE_OK)
 		return fail(c, "%s", e);
-	if (cmd->flush)
+	if (cmd->flags & CMD_FLUSH)
 		flush_usage(c);
 	rc = cmd->run(c);
 	store_close(c->st);

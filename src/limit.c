@@ -38,11 +38,14 @@ ceil_s(uint64_t ns)
 
 /* ---- rate ------------------------------------------------------------- */
 
+/* nodes > 1: this node's share, rate / nodes, with a burst of at least 1. */
 static int
-gcra(struct rcell *r, uint32_t rate, uint64_t now, struct limit_verdict *v)
+gcra(struct rcell *r, uint32_t rate, uint32_t nodes, uint64_t now,
+    struct limit_verdict *v)
 {
-	uint64_t	 t = NS / rate, tau = (uint64_t)(rate - 1) * t;
-	uint64_t	 tat, from, ntat;
+	uint64_t	 burst = rate / nodes > 0 ? rate / nodes : 1;
+	uint64_t	 t = NS * nodes / rate, tau = (burst - 1) * t;
+	uint64_t	 tat, from, ntat, left;
 
 	tat = atomic_load_explicit(&r->tat, memory_order_relaxed);
 	do {
@@ -63,7 +66,8 @@ gcra(struct rcell *r, uint32_t rate, uint64_t now, struct limit_verdict *v)
 	    memory_order_relaxed, memory_order_relaxed));
 	v->has_headers = 1;
 	v->limit = rate;
-	v->remaining = ((uint64_t)rate * t - (ntat - now)) / t;
+	left = (burst * t - (ntat - now)) / t * nodes;
+	v->remaining = left < rate ? left : rate;
 	v->reset = ceil_s(ntat - now);
 	return 1;
 }
@@ -231,11 +235,13 @@ quota_refuse(struct limit_verdict *v, uint64_t quota, uint64_t wall_ms,
 /*
  * A batch of n takes one bit (one call) and charges its other n - 1
  * calls to `used` in the same CAS; limits_done gives them back if the
- * answer is not a 200.
+ * answer is not a 200.  remote: the other nodes' calls (cluster mode),
+ * counted as used.
  */
 static void
 quota_reserve(struct usage *u, struct pcell *p, uint32_t qi, uint64_t quota,
-    uint64_t wall_ms, uint64_t now_s, struct limit_verdict *v)
+    uint64_t remote, uint64_t wall_ms, uint64_t now_s,
+    struct limit_verdict *v)
 {
 	struct qcell	*q = v->quota;
 	uint64_t	 w, uses, held, left, n = v->n;
@@ -246,7 +252,7 @@ quota_reserve(struct usage *u, struct pcell *p, uint32_t qi, uint64_t quota,
 	for (;;) {
 		w = atomic_load(&q->word);
 		held = (uint64_t)__builtin_popcountll(w & RESV_MASK);
-		uses = q->base + (w >> RESV_BITS) + held;
+		uses = q->base + remote + (w >> RESV_BITS) + held;
 		bit = (~w & RESV_MASK) != 0 ? __builtin_ctzll(~w & RESV_MASK) :
 		    -1;
 		fits = uses < quota && n <= quota - uses;
@@ -299,16 +305,17 @@ unavailable(struct limit_verdict *v, const char *msg)
 int
 limits_check(struct usage *u, struct store *st, const char *user,
     uint32_t rate, uint64_t quota, uint64_t wall_ms, uint64_t mono_ns,
-    struct limit_verdict *v)
+    const struct limit_share *share, struct limit_verdict *v)
 {
 	return limits_check_n(u, st, user, rate, quota, 1, wall_ms, mono_ns,
-	    v);
+	    share, v);
 }
 
 int
 limits_check_n(struct usage *u, struct store *st, const char *user,
     uint32_t rate, uint64_t quota, uint64_t n, uint64_t wall_ms,
-    uint64_t mono_ns, struct limit_verdict *v)
+    uint64_t mono_ns, const struct limit_share *share,
+    struct limit_verdict *v)
 {
 	struct seed	 seed = { st, user };
 	struct nkey	 k;
@@ -333,7 +340,8 @@ limits_check_n(struct usage *u, struct store *st, const char *user,
 		    &full, &qi)) == NULL)
 			return unavailable(v, full ? "Rate table full" :
 			    "Usage table unavailable");
-		if (!gcra(r, rate, mono_ns, v))
+		if (!gcra(r, rate, share != NULL && share->nodes > 1 ?
+		    share->nodes : 1, mono_ns, v))
 			return 0;
 	}
 	if (quota == 0)
@@ -344,7 +352,8 @@ limits_check_n(struct usage *u, struct store *st, const char *user,
 		    "Usage store unavailable");
 	if ((pc = pcell_mine(u)) == -1)
 		return unavailable(v, "Too many processes hold reservations");
-	quota_reserve(u, &u->procs[pc], qi, quota, wall_ms, mono_ns / NS, v);
+	quota_reserve(u, &u->procs[pc], qi, quota, share != NULL ?
+	    share->remote : 0, wall_ms, mono_ns / NS, v);
 	if (!v->ok)
 		v->quota = NULL;
 	return 0;

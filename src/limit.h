@@ -4,7 +4,8 @@
  *
  * Per request, with the store's read txn open (store_rd_begin):
  *
- *	limits_check(u, st, key.user, key.rate, key.quota, wall, mono, &v);
+ *	limits_check(u, st, key.user, key.rate, key.quota, wall, mono, NULL,
+ *	    &v);
  *	if (!v.ok) -> answer v.status with v.message (+ Retry-After)
  *	else status = handler(...);
  *	limits_done(u, st, &v, type, status);
@@ -35,6 +36,16 @@ struct usage;
 struct usage_quota;
 
 #define LIMITS_RESV_TTL		60	/* seconds a reservation may live */
+
+/*
+ * Cluster mode (doc/cluster.md): the part of a key's limits this node
+ * enforces.  The rate is split evenly among the live nodes; the quota
+ * counts the other nodes' calls as last pulled.  NULL: one machine.
+ */
+struct limit_share {
+	uint32_t	 nodes;		/* live nodes, >= 1 */
+	uint64_t	 remote;	/* the other nodes' calls this month */
+};
 
 struct limit_verdict {
 	int		 ok;		/* 1: go on with the handler */
@@ -70,7 +81,7 @@ struct limit_verdict {
  */
 int	 limits_check(struct usage *, struct store *, const char *user,
 	    uint32_t rate, uint64_t quota, uint64_t wall_ms, uint64_t mono_ns,
-	    struct limit_verdict *);
+	    const struct limit_share *, struct limit_verdict *);
 /*
  * The same for a request of n calls (a batch): one unit of rate, and n
  * calls of quota reserved at once, or none (429 when fewer are left).
@@ -80,7 +91,8 @@ int	 limits_check(struct usage *, struct store *, const char *user,
  */
 int	 limits_check_n(struct usage *, struct store *, const char *user,
 	    uint32_t rate, uint64_t quota, uint64_t n, uint64_t wall_ms,
-	    uint64_t mono_ns, struct limit_verdict *);
+	    uint64_t mono_ns, const struct limit_share *,
+	    struct limit_verdict *);
 /*
  * After the handler: HTTP_OK counts the v->n calls of type
  * (usage_count_n) and spends the reservation, anything else gives it

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "io.h"
 #include "log.h"
 #include "serve.h"
+#include "sync.h"
 
 /* A build may stamp its own version (tests build a second responder). */
 #ifndef IDMINT_VERSION
@@ -74,7 +76,7 @@ fail:
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: idmint [-tV] [-c file]\n");
+	fprintf(stderr, "usage: idmint [-tV] [-c file] [--sync]\n");
 	exit(2);
 }
 
@@ -88,10 +90,17 @@ main(int argc, char *argv[])
 	const char	*path = NULL;
 	char		 err[512];
 	size_t		 i;
-	int		 ch, rc, test_only = 0;
+	int		 ch, rc, test_only = 0, sync = 0;
+	static const struct option longopts[] = {
+		{ "sync", no_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 }
+	};
 
-	while ((ch = getopt(argc, argv, "c:tVh")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:tVh", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 's':
+			sync = 1;
+			break;
 		case 'c':
 			path = optarg;
 			break;
@@ -113,7 +122,7 @@ main(int argc, char *argv[])
 		fprintf(stderr, "idmint: %s\n", err);
 		return 1;
 	}
-	log_init("idmint", conf.log_level);
+	log_init(sync ? "idmint-sync" : "idmint", conf.log_level);
 	if (log_target(conf.log) == -1) {
 		fprintf(stderr, "idmint: log %s: %s\n", conf.log, strerror(errno));
 		return 1;
@@ -126,6 +135,13 @@ main(int argc, char *argv[])
 		log_err("cannot turn core dumps off: %s", strerror(errno));
 		return 1;
 	}
+	if (sync && conf.cluster[0] == '\0') {
+		log_err("--sync needs the cluster setting (see idmint.conf(5))");
+		return 1;
+	}
+	/* The node's sync process: same binary, same configuration. */
+	if (sync && !test_only)
+		return sync_main(&conf);
 	if (server_init(&srv, &conf) == -1)
 		return 1;
 	srv.version = IDMINT_VERSION;

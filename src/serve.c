@@ -210,6 +210,30 @@ ctx_store(struct ctx *x)
 	return HTTP_OK;
 }
 
+/*
+ * Cluster mode: the node id is the one the sync process leased, good
+ * until the lease's fence (its end minus a margin, on the monotonic
+ * clock), and only after the last snowflake time the id's previous
+ * holder may have used.  Outside that window snowflakes answer 503.
+ */
+static enum status
+cluster_node_id(struct ctx *x)
+{
+	struct server	*s = x->srv;
+	struct cluster_state cs;
+	unsigned	 slot_bits = 10 - (unsigned)s->conf.node_bits;
+
+	if (s->conf.cluster[0] == '\0')
+		return HTTP_OK;
+	if (store_cluster_state(s->store, &cs) != STORE_OK || !cs.leased ||
+	    clock_mono_ns() / NS_PER_MS >= cs.fence_ms ||
+	    now_ms() <= cs.not_before_ms ||
+	    cs.node_id >= (1u << s->conf.node_bits))
+		return ctx_error(x, HTTP_UNAVAILABLE, "Service unavailable");
+	gen_setup.worker_id = cs.node_id << slot_bits | (unsigned)s->slot;
+	return HTTP_OK;
+}
+
 enum status
 ctx_query(struct ctx *x, struct qlist *q, const struct pdef *defs, size_t n,
     struct param *out)
@@ -232,7 +256,7 @@ ctx_snowflake_slot(struct ctx *x)
 		log_err("snowflake: %s", err);
 		return ctx_error(x, HTTP_UNAVAILABLE, "Service unavailable");
 	}
-	return HTTP_OK;
+	return cluster_node_id(x);
 }
 
 /* ---- the dispatcher --------------------------------------------------- */

@@ -82,7 +82,8 @@ enum status	 ctx_store(struct ctx *);
  */
 enum status	 ctx_query(struct ctx *, struct qlist *q,
 		    const struct pdef *defs, size_t n, struct param *out);
-/* Make sure this process holds a snowflake slot (CGI claims lazily). */
+/* Make sure this process holds a snowflake slot (CGI claims lazily) and,
+ * in cluster mode, that the node's id lease is live (else 503). */
 enum status	 ctx_snowflake_slot(struct ctx *);
 
 #endif

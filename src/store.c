@@ -229,6 +229,8 @@ open_dbs(struct store *st)
 		{ "workers", offsetof(struct store, workers) },
 		{ "meta", offsetof(struct store, meta) },
 		{ "gens", offsetof(struct store, gens) },
+		{ "cluster", offsetof(struct store, cluster) },
+		{ "remote", offsetof(struct store, remote) },
 	};
 	MDB_txn		*txn;
 	MDB_val		 k = { 6, (void *)"format" }, v;

@@ -6,6 +6,8 @@
  *   store_keys.c   key records, lookups, authentication, changes
  *   store_usage.c  durable usage counts and the flush marks
  *   store_lease.c  snowflake slot leases
+ *   store_cluster.c  cluster mode: what the sync process mirrors for the
+ *                  workers (keys, the other nodes' counts, the node id)
  *
  * One store per process, opened after fork (an LMDB environment must not
  * cross a fork).  Single-threaded use: the process keeps one read
@@ -237,5 +239,62 @@ enum store_rc	 store_lease_release(struct store *, unsigned slot, pid_t pid,
 		    uint64_t last_ms);
 /* How many slots live processes hold. */
 enum store_rc	 store_lease_held(struct store *, unsigned *held);
+
+/* ---- store_cluster.c: cluster mode's mirror --------------------------- */
+
+#define STORE_ID_LEN	16	/* random bytes naming a store to the cluster */
+
+/* What the sync process last learnt from PostgreSQL for the workers. */
+struct cluster_state {
+	uint32_t	 nodes;		/* live nodes, at least 1 */
+	int		 leased;	/* 1: node_id is ours until fence_ms */
+	uint32_t	 node_id;	/* snowflake node id, < 2^node_bits */
+	uint64_t	 fence_ms;	/* CLOCK_MONOTONIC ms: no snowflake from
+					   then on (lease end minus a margin) */
+	uint64_t	 not_before_ms;	/* wall ms: no snowflake at or before it
+					   (the last one the id's previous
+					   holder may have made) */
+	uint64_t	 synced_ms;	/* wall ms of the last sync round */
+};
+
+/* A key as PostgreSQL has it, for the mirror. */
+struct key_change {
+	struct key	 key;
+	int		 removed;
+};
+
+/* The other nodes' calls of (user, month), as last pulled. */
+struct remote_count {
+	char		 user[USER_MAX + 1];
+	uint32_t	 month;
+	uint64_t	 count;
+};
+
+/*
+ * For the request path, in the current read txn (or one of their own):
+ * one mdb_get each.  The state: STORE_NOTFOUND (*out then says one node,
+ * no lease) until the sync process first wrote it.  The remote count: 0
+ * when there is none.
+ */
+enum store_rc	 store_cluster_state(struct store *, struct cluster_state *);
+enum store_rc	 store_cluster_remote(struct store *, const char *user,
+		    uint32_t month, uint64_t *count);
+
+/* For the sync process, each in one write transaction. */
+enum store_rc	 store_cluster_set_state(struct store *,
+		    const struct cluster_state *);
+/* Counts of 0 delete their row. */
+enum store_rc	 store_cluster_set_remote(struct store *,
+		    const struct remote_count *, size_t n);
+/* Apply key changes; full: every key not among them goes too. */
+enum store_rc	 store_cluster_keys(struct store *, const struct key_change *,
+		    size_t n, int full);
+/*
+ * Bind this store to a node name, once: the first call draws a random
+ * store id; later calls give it back.  STORE_EXISTS (with a message) when
+ * the store already syncs as another node, whose counts it holds.
+ */
+enum store_rc	 store_cluster_bind(struct store *, const char *node,
+		    unsigned char id[STORE_ID_LEN]);
 
 #endif

@@ -11,6 +11,7 @@
  *   gens     generation(u64 BE) -> last flush, ring batch, retired
  *   workers  slot(u32 BE) -> pid u64, start time u64 (snowflake leases)
  *   meta     "format" -> u32 store format (2; 1 kept marks per slot)
+ *   cluster, remote   cluster mode's mirror (see store_cluster.c)
  * Big-endian numbers in keys make LMDB's byte order the numeric order.
  */
 #ifndef IDMINT_STORE_INT_H
@@ -25,7 +26,13 @@
 struct store {
 	MDB_env		*env;
 	MDB_dbi		 keys, tokens, usage, marks, workers, meta, gens;
+	MDB_dbi		 cluster, remote;	/* store_cluster.c */
 	MDB_txn		*rtxn;		/* the one reused read txn */
+	/* store_cluster.c: the cluster state as of snapshot state_txn
+	 * (0: none), so a request of the same snapshot reads no record */
+	size_t		 state_txn;
+	struct cluster_state state;
+	enum store_rc	 state_rc;
 	int		 rd_active;
 	char		*path;
 	char		 err[1024];
@@ -91,5 +98,9 @@ enum store_rc	 store_norm(struct store *, const char *user,
 int		 store_marks_upgrade(struct store *, MDB_txn *);
 /* store_keys.c: the dummy record, made once at open. */
 void		 store_keys_init(struct store *);
+/* store_keys.c, for the mirror: put a key and its token (dropping the
+ * token it had), or drop both, in txn.  An LMDB code. */
+int		 store_key_mirror(struct store *, MDB_txn *, const struct key *);
+int		 store_key_unmirror(struct store *, MDB_txn *, const char *user);
 
 #endif

@@ -236,12 +236,13 @@ store_auth_hash(struct store *st, const unsigned char h[TOKEN_HASH_LEN],
 /* ---- changing keys ---------------------------------------------------- */
 
 static int
-put_token(struct store *st, MDB_txn *txn, const struct key *key)
+put_token(struct store *st, MDB_txn *txn, const struct key *key,
+    unsigned int flags)
 {
 	MDB_val	 k = { TOKEN_HASH_LEN, (void *)key->hash };
 	MDB_val	 v = { strlen(key->user), (void *)key->user };
 
-	return mdb_put(txn, st->tokens, &k, &v, MDB_NOOVERWRITE);
+	return mdb_put(txn, st->tokens, &k, &v, flags);
 }
 
 static int
@@ -292,7 +293,7 @@ store_key_add(struct store *st, const char *user, const char *label,
 		    k.user);
 	} else {
 		if (rc == 0)
-			rc = put_token(st, txn, &k);
+			rc = put_token(st, txn, &k, MDB_NOOVERWRITE);
 		r = store_commit(st, txn, rc, "adding a key");
 	}
 	sodium_memzero(&k, sizeof(k));
@@ -336,7 +337,7 @@ do_rotate(struct store *st, MDB_txn *txn, struct key *k, const void *arg)
 		return rc;
 	memcpy(k->hash, arg, TOKEN_HASH_LEN);
 	k->rotated = (int64_t)time(NULL);
-	if ((rc = put_token(st, txn, k)) != 0)
+	if ((rc = put_token(st, txn, k, MDB_NOOVERWRITE)) != 0)
 		return rc;
 	return put_key(st, txn, k, 0);
 }
@@ -433,4 +434,35 @@ store_key_each(struct store *st, int (*cb)(void *, const struct key *),
 	mdb_cursor_close(c);
 	store_rd_leave(st, own);
 	return r;
+}
+
+/* ---- the cluster mirror (store_cluster.c) ----------------------------- */
+
+int
+store_key_mirror(struct store *st, MDB_txn *txn, const struct key *k)
+{
+	struct key	 old;
+	int		 rc;
+
+	/* Rotated elsewhere: the old token must stop working here too. */
+	if (get_key(st, txn, k->user, &old) == STORE_OK &&
+	    memcmp(old.hash, k->hash, TOKEN_HASH_LEN) != 0 &&
+	    (rc = del_token(st, txn, &old)) != 0)
+		return rc;
+	if ((rc = put_key(st, txn, k, 0)) != 0)
+		return rc;
+	return put_token(st, txn, k, 0);
+}
+
+int
+store_key_unmirror(struct store *st, MDB_txn *txn, const char *user)
+{
+	struct key	 old;
+	MDB_val		 k = { strlen(user), (void *)user };
+	enum store_rc	 r;
+
+	if ((r = get_key(st, txn, user, &old)) == STORE_OK)
+		return do_remove(st, txn, &old, NULL);
+	/* A record we cannot read: its token is unknown, the key goes. */
+	return r == STORE_CORRUPT ? mdb_del(txn, st->keys, &k, NULL) : 0;
 }

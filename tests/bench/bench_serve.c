@@ -15,6 +15,9 @@
  * and POST / with the largest body or batch of the costliest type (the
  * README's "Cost per request").
  * Settings come from IDMINT_* in the environment (IDMINT_METRICS=on).
+ * With BENCH_CLUSTER set in the environment, the server is a node in
+ * cluster mode, as its sync process leaves the store: three live nodes,
+ * a leased node id, counts of the limited key on other nodes.
  */
 #include "config.h"
 
@@ -27,6 +30,7 @@
 
 #include "bignum.h"
 #include "buf.h"
+#include "clock.h"
 #include "hashids.h"
 #include "io.h"
 #include "serve.h"
@@ -39,6 +43,7 @@ static struct server	 srv;
 static char		 tok_unl[TOKEN_STR_LEN + 1], tok_lim[TOKEN_STR_LEN + 1];
 static char		 hdr_unl[128], hdr_lim[128], body[256], body100[256];
 static char		 body_batch[256];
+static char		 sbody[256];
 
 struct kind {
 	const char	*name;
@@ -66,6 +71,7 @@ static struct kind kinds[] = {
 	    "QUERY_STRING=hash=y42LW46J9luq3Xq9XMly", hdr_unl, NULL }, NULL },
 	{ "post-nanoid", { POST, NULL }, body },
 	{ "post-nanoid-100", { POST, NULL }, body100 },	/* count 100 */
+	{ "post-snowflake", { POST, NULL }, sbody },
 	{ "sqids-encode", { "REQUEST_METHOD=GET", "PATH_INFO=/v1/sqids/encode",
 	    "QUERY_STRING=numbers=1,2,3", hdr_unl, NULL }, NULL },
 	{ "sqids-decode", { "REQUEST_METHOD=GET", "PATH_INFO=/v1/sqids/decode",
@@ -287,6 +293,30 @@ setup_big_body(const char *name, int members)
 	k->body = buf_cstr(&body);	/* kept for the life of the process */
 }
 
+/* What a sync process leaves in the store (see store_cluster.c). */
+static void
+cluster(struct store *st, struct conf *c)
+{
+	struct cluster_state cs;
+	struct remote_count rc;
+
+	snprintf(c->cluster, sizeof(c->cluster), "dbname=unused");
+	memset(&cs, 0, sizeof(cs));
+	cs.nodes = 3;
+	cs.leased = 1;
+	cs.node_id = 1;
+	cs.fence_ms = UINT64_MAX;
+	memset(&rc, 0, sizeof(rc));
+	snprintf(rc.user, sizeof(rc.user), "lim");
+	rc.month = month_of(now_ms());
+	rc.count = 12345;
+	if (store_cluster_set_state(st, &cs) != STORE_OK ||
+	    store_cluster_set_remote(st, &rc, 1) != STORE_OK) {
+		fprintf(stderr, "bench_serve: %s\n", store_error(st));
+		exit(1);
+	}
+}
+
 static void
 setup(void)
 {
@@ -312,6 +342,8 @@ setup(void)
 		fprintf(stderr, "bench_serve: store: %s\n", err);
 		exit(1);
 	}
+	if (getenv("BENCH_CLUSTER") != NULL)
+		cluster(st, &c);
 	store_close(st);
 	if (server_init(&srv, &c) == -1 ||
 	    server_open(&srv, err, sizeof(err)) == -1) {
@@ -330,6 +362,8 @@ setup(void)
 	setup_queries();
 	setup_big_body("post-string", 0);
 	setup_big_body("post-members", 1);
+	snprintf(sbody, sizeof(sbody), "{\"username\":\"unl\",\"token\":"
+	    "\"%s\",\"type\":\"snowflake\"}", tok_unl);
 	for (i = 0; i < NKINDS; i++) {
 		if (kinds[i].body == NULL)
 			continue;

@@ -359,6 +359,31 @@ t_rc "expire junk" 1; t_errhas "expire junk" '^idmintctl: the expiry "tomorrow" 
 out=$("$C" -h 2>&1)
 t_has "-h: expire" '^  expire NAME DATE\|SPAN\|never$'
 
+# ---- cluster mode, without a PostgreSQL (tests/http/suite_cluster.py has one) ----
+run usage alice --by-node
+t_rc "--by-node alone" 1; t_err "--by-node alone" 'idmintctl: --by-node needs the cluster setting (idmint.conf(5), or IDMINT_CLUSTER)'
+run list --by-node
+t_rc "--by-node on list" 1; t_err "--by-node on list" 'idmintctl: --by-node is not an option of list'
+run cluster init
+t_rc "cluster without the setting" 1; t_err "cluster without the setting" 'idmintctl: cluster commands need the cluster setting (idmint.conf(5), or IDMINT_CLUSTER)'
+run cluster
+t_rc "cluster alone" 1; t_err "cluster alone" 'idmintctl: cluster wants init, status or import (idmintctl -h)'
+nopg="host=$tmp/nopg dbname=idmint user=idmint"
+mkdir -p "$tmp/nopg"
+out=$(IDMINT_CLUSTER="$nopg" "$C" -d "$D" cluster frob 2>"$tmp/err"); rc=$?; err=$(cat "$tmp/err")
+t_rc "cluster frob" 1; t_err "cluster frob" 'idmintctl: unknown cluster command "frob" (init, status, import)'
+for cmd in "add clusterkey" "cluster init" "usage alice" "list"; do
+	# shellcheck disable=SC2086
+	out=$(IDMINT_CLUSTER="$nopg" "$C" -d "$D" $cmd 2>"$tmp/err"); rc=$?; err=$(cat "$tmp/err")
+	t_rc "cluster mode, no server: $cmd" 1
+	t_errhas "cluster mode, no server: $cmd" "^idmintctl: PostgreSQL: connecting: .*$tmp/nopg/.s.PGSQL.5432"
+	t_out "cluster mode, no server: $cmd: no output" ''
+done
+run available clusterkey
+t_rc "cluster mode never writes the local store" 0
+out=$(IDMINT_CLUSTER="$nopg" IDMINT_NODE_NAME='bad name' "$C" -d "$D" list 2>"$tmp/err"); rc=$?; err=$(cat "$tmp/err")
+t_rc "bad node_name" 1; t_errhas "bad node_name" 'IDMINT_NODE_NAME: node_name: bad value'
+
 # ---- root on a store owned by the workers' user works as that user ----
 if [ "$(id -u)" -eq 0 ] && id www-data >/dev/null 2>&1; then
 	W="$tmp/wstore"

@@ -130,17 +130,7 @@ class Stack:
         return out
 
     def start(self, argv, port, what):
-        p = subprocess.Popen(argv, stdout=subprocess.DEVNULL,
-                             stderr=open(os.path.join(self.dir, what + ".err"), "ab"))
-        self.procs.append(p)
-        try:
-            wait_for(lambda: port_open(port) or p.poll() is not None, what)
-        except RuntimeError:
-            p.kill()
-            raise
-        if p.poll() is not None:
-            raise RuntimeError("%s exited: see %s/%s.err" % (what, self.dir, what))
-        return "http://127.0.0.1:%d" % port
+        return launch(argv, port, what, self.dir, self.procs)
 
     def lighttpd(self):
         port = free_port()
@@ -158,8 +148,7 @@ class Stack:
         conf = self.render("nginx.conf.in", out_dir=home, PORT=port, DIR=home,
                            SOCK=sock or self.sock, USERLINE=user,
                            KEEPALIVE=self.keepalive if keepalive is None else keepalive)
-        return self.start(["nginx", "-e", os.path.join(home, "nginx.err"),
-                           "-p", home, "-c", conf], port, what)
+        return self.start(nginx_argv(home, conf), port, what)
 
     def apache(self):
         port = free_port()
@@ -183,6 +172,26 @@ class Stack:
             self.stop_pool()
         if not keep:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def launch(argv, port, what, errdir, procs):
+    """Start a server that listens on port (stderr to errdir/what.err),
+    add it to procs, and wait until it accepts connections."""
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL,
+                         stderr=open(os.path.join(errdir, what + ".err"), "ab"))
+    procs.append(p)
+    try:
+        wait_for(lambda: port_open(port) or p.poll() is not None, what)
+    except RuntimeError:
+        p.kill()
+        raise
+    if p.poll() is not None:
+        raise RuntimeError("%s exited: see %s/%s.err" % (what, errdir, what))
+    return "http://127.0.0.1:%d" % port
+
+
+def nginx_argv(home, conf):
+    return ["nginx", "-e", os.path.join(home, "nginx.err"), "-p", home, "-c", conf]
 
 
 def stop_proc(p):
@@ -305,3 +314,216 @@ def pid_alive(pid):
             return f.read().split(") ")[1][0] != "Z"
     except OSError:
         return False
+
+
+PG_BIN = os.environ.get("IDMINT_PG_BIN", "/usr/lib/postgresql/15/bin")
+
+
+class Postgres:
+    """A private PostgreSQL in a temporary directory, for cluster mode: unix
+    socket only (listen_addresses=''), no fsync.  The server refuses to
+    run as root, so as root it runs as nobody, in a directory nobody owns.
+    It is our child, started through setpriv --pdeathsig: if the process
+    that started it dies, however, the server gets SIGINT (a fast
+    shutdown) and goes too.  stop() and start() again keep the data."""
+
+    def __init__(self, base=None):
+        self.dir = tempfile.mkdtemp(prefix="idmint-pg-", dir=base)
+        self.data = os.path.join(self.dir, "data")
+        self.log = os.path.join(self.dir, "postgres.log")
+        self.proc = None
+        self.drop = []
+        if os.geteuid() == 0:
+            os.chown(self.dir, 65534, 65534)
+            self.drop = ["--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+        os.chmod(self.dir, 0o700)
+        self.conninfo = "host=%s dbname=postgres user=idmint" % self.dir
+        self.run([os.path.join(PG_BIN, "initdb"), "-D", self.data, "-U", "idmint",
+                  "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync"])
+
+    def run(self, argv, **kw):
+        return subprocess.run(["setpriv"] + self.drop + argv, check=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              timeout=120, **kw)
+
+    def start(self):
+        log = open(self.log, "ab")
+        self.proc = subprocess.Popen(
+            ["setpriv"] + self.drop + ["--pdeathsig", "INT",
+             os.path.join(PG_BIN, "postgres"), "-D", self.data,
+             "-c", "listen_addresses=", "-c", "unix_socket_directories=" + self.dir,
+             "-c", "fsync=off", "-c", "full_page_writes=off",
+             "-c", "synchronous_commit=off", "-c", "max_connections=60"],
+            stdout=log, stderr=log)
+        log.close()
+        sock = os.path.join(self.dir, ".s.PGSQL.5432")
+        wait_for(lambda: self.ready(sock) or self.proc.poll() is not None,
+                 "PostgreSQL to accept connections", 30)
+        if self.proc.poll() is not None:
+            raise RuntimeError("PostgreSQL exited: see " + self.log)
+
+    def ready(self, sock):
+        if not os.path.exists(sock):
+            return False
+        p = subprocess.run([os.path.join(PG_BIN, "pg_isready"), "-q", "-h", self.dir,
+                            "-U", "idmint", "-d", "postgres"], timeout=10)
+        return p.returncode == 0
+
+    def stop(self, mode=signal.SIGINT):
+        """SIGINT: a fast shutdown; SIGQUIT: an immediate one (a crash)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(mode)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def psql(self, sql):
+        """One query's rows, as lists of strings (psql, unaligned)."""
+        p = subprocess.run(["psql", "-X", "-qAt", "-F", "\t", "-h", self.dir, "-U", "idmint",
+                            "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", sql],
+                           capture_output=True, text=True, timeout=30)
+        if p.returncode != 0:
+            raise RuntimeError("psql: %s" % p.stderr)
+        return [l.split("\t") for l in p.stdout.splitlines() if l]
+
+    def close(self, keep=False):
+        self.stop()
+        if not keep:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Node:
+    """One node of a cluster: a store, a spawn-fcgi pool on a socket of its
+    own, and its sync process (idmint --sync), all with one config."""
+
+    def __init__(self, cluster, name, workers, conf):
+        self.cluster = cluster
+        self.name = name
+        self.dir = os.path.join(cluster.dir, name)
+        os.makedirs(self.dir)
+        self.db = os.path.join(self.dir, "db")
+        self.sock = os.path.join(self.dir, "idmint.sock")
+        self.conf = os.path.join(self.dir, "idmint.conf")
+        self.log = os.path.join(self.dir, "idmint.log")
+        with open(self.conf, "w") as f:
+            f.write("db = %s\nlog = %s\nlog_level = info\nflush_ms = 50\n"
+                    "cluster = %s\nnode_name = %s\n%s"
+                    % (self.db, self.log, cluster.pg.conninfo, name, conf))
+        self.env = dict(os.environ, IDMINT_CONF=self.conf)
+        self.env.pop("IDMINT_DB", None)
+        self.workers = workers
+        self.pool_pids = []
+        self.sync = None
+
+    def start_sync(self):
+        self.sync = subprocess.Popen([self.cluster.binary, "--sync"], env=self.env,
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=open(os.path.join(self.dir, "sync.err"), "ab"))
+
+    def start_pool(self, sock=None, n=None):
+        """spawn-fcgi -F n on sock (the node's own by default); its pids."""
+        sock = sock or self.sock
+        pidfile = sock + ".pid"
+        with open(os.path.join(self.dir, "pool.err"), "ab") as log:
+            subprocess.run(["spawn-fcgi", "-s", sock, "-F", str(n or self.workers),
+                            "-P", pidfile, "--", self.cluster.binary], env=self.env,
+                           check=True, stdout=subprocess.DEVNULL, stderr=log, timeout=30)
+        wait_for(lambda: unix_open(sock), "the pool of node " + self.name)
+        with open(pidfile) as f:
+            pids = [int(x) for x in f.read().split()]
+        self.pool_pids += pids
+        return pids
+
+    def ctl(self, *args, check=True):
+        """idmintctl with this node's config: its CompletedProcess."""
+        p = subprocess.run([self.cluster.ctlbin] + list(args), env=self.env,
+                           capture_output=True, text=True, timeout=60)
+        if check and p.returncode != 0:
+            raise RuntimeError("idmintctl %s: %s" % (" ".join(args), p.stderr))
+        return p
+
+    def stop(self):
+        stop_pids(self.pool_pids, force=True)
+        self.pool_pids = []
+        stop_proc(self.sync)
+
+
+class Cluster:
+    """A private PostgreSQL, N nodes, and one nginx in front with the
+    nodes' sockets in one upstream, round robin (access log: upstream and
+    status of every request)."""
+
+    def __init__(self, binary, ctlbin, names=("a", "b", "c"), workers=4, conf="",
+                 keepalive=2, access_log=True):
+        self.binary = binary
+        self.access_log = access_log
+        self.ctlbin = ctlbin
+        self.dir = tempfile.mkdtemp(prefix="idmint-cluster-")
+        self.procs = []
+        self.keepalive = keepalive
+        self.pg = Postgres()
+        self.nodes = []
+        self.conf = conf
+        self.pg.start()
+        for name in names:
+            self.add_node(name, workers)
+
+    def add_node(self, name, workers):
+        n = Node(self, name, workers, self.conf)
+        self.nodes.append(n)
+        return n
+
+    def start(self, port=None):
+        self.nodes[0].ctl("cluster", "init")
+        for n in self.nodes:
+            n.start_sync()
+            n.start_pool()
+        return self.nginx(port)
+
+    def nginx(self, port=None):
+        port = port or free_port()
+        os.makedirs(os.path.join(self.dir, "nginx"), exist_ok=True)
+        with open(os.path.join(HERE, "nginx-cluster.conf.in")) as f:
+            text = f.read()
+        user = "user root root;" if os.geteuid() == 0 else ""
+        ups = "".join("\t\tserver unix:%s max_fails=0;\n" % n.sock
+                      for n in self.nodes)
+        self.access = os.path.join(self.dir, "access.log")
+        log = "access_log %s upstream;" % self.access if self.access_log else "access_log off;"
+        for k, v in {"PORT": port, "DIR": self.dir, "USERLINE": user, "SERVERS": ups,
+                     "KEEPALIVE": self.keepalive, "ACCESSLOG": log}.items():
+            text = text.replace("@" + k + "@", str(v))
+        conf = os.path.join(self.dir, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(text)
+        self.base = launch(nginx_argv(self.dir, conf), port, "nginx", self.dir, self.procs)
+        self.port = port
+        return self.base
+
+    def served(self):
+        """Requests per node and status, from nginx's access log:
+        {node name: Counter({status: n})}."""
+        from collections import Counter
+        by_sock = {n.sock: n.name for n in self.nodes}
+        out = {n.name: Counter() for n in self.nodes}
+        with open(self.access) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) == 2 and parts[0].startswith("unix:"):
+                    name = by_sock.get(parts[0][5:])
+                    if name is not None:
+                        out[name][int(parts[1])] += 1
+        return out
+
+    def stop_all(self, keep=False):
+        for p in self.procs:
+            stop_proc(p)
+        self.procs = []
+        for n in self.nodes:
+            n.stop()
+        self.pg.close(keep)
+        if not keep:
+            shutil.rmtree(self.dir, ignore_errors=True)

@@ -144,3 +144,48 @@ Test(conf, missing_named_file_is_an_error)
 	    sizeof(err)), -1);
 	cr_assert(strstr(err, "/nonexistent/idmint.conf") != NULL);
 }
+
+/* Cluster mode's settings: unset by default (one machine), names folded
+ * and checked, and the settings that must agree checked together. */
+Test(conf, cluster_settings)
+{
+	static const char *const bad[] = {
+		"node_name = a/b", "node_name =", "sync_ms = 10",
+		"lease_ms = 999", "node_name = "
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	};
+	struct conf c;
+	char err[256] = "";
+	size_t i;
+
+	conf_defaults(&c);
+	cr_assert_str_eq(c.cluster, "", "off unless set");
+	cr_assert_eq(c.sync_ms, 1000);
+	cr_assert_eq(c.lease_ms, 10000);
+	cr_assert_eq(conf_check(&c, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(conf_parse(&c, "f", "cluster = host=/run/pg dbname=idmint "
+	    "user=idmint\nnode_name = Web-3.example\nsync_ms = 300\n",
+	    err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(c.cluster, "host=/run/pg dbname=idmint user=idmint");
+	cr_assert_str_eq(c.node_name, "web-3.example");
+	cr_assert_eq(c.sync_ms, 300);
+	cr_assert_eq(conf_check(&c, err, sizeof(err)), 0, "%s", err);
+	c.lease_ms = 1200;
+	cr_assert_eq(conf_check(&c, err, sizeof(err)), 0, "%s", err);
+	c.lease_ms = 1199;
+	cr_assert_eq(conf_check(&c, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "lease_ms (1199) must be at least four times "
+	    "sync_ms (300)");
+	c.lease_ms = 10000;
+	c.node_name[0] = '\0';
+	cr_assert_eq(conf_check(&c, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "set node_name") != NULL, "%s", err);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		conf_defaults(&c);
+		cr_assert_eq(conf_parse(&c, "f", bad[i], err, sizeof(err)), -1,
+		    "accepted: %s", bad[i]);
+	}
+	conf_parse(&c, "f", "node_name = a b", err, sizeof(err));
+	cr_assert_str_eq(err, "f:1: node_name: bad value \"a b\": must be 1 to "
+	    "63 of a-z, 0-9, '.', '_', '-'");
+}

@@ -67,7 +67,8 @@ request(const char *user, uint32_t rate, uint64_t quota, uint64_t now,
     int status, struct limit_verdict *v)
 {
 	cr_assert_eq(store_rd_begin(st), STORE_OK);
-	cr_assert_eq(limits_check(u, st, user, rate, quota, now / MS, now, v), 0,
+	cr_assert_eq(limits_check(u, st, user, rate, quota, now / MS, now, NULL,
+	    v), 0,
 	    "%s", v->message);
 	if (v->ok)
 		cr_assert_geq(limits_done(u, st, v, "uuid", status), 0);
@@ -81,7 +82,8 @@ batch(const char *user, uint32_t rate, uint64_t quota, uint64_t n,
     uint64_t now, int status, struct limit_verdict *v)
 {
 	cr_assert_eq(store_rd_begin(st), STORE_OK);
-	cr_assert_eq(limits_check_n(u, st, user, rate, quota, n, now / MS, now, v), 0,
+	cr_assert_eq(limits_check_n(u, st, user, rate, quota, n, now / MS, now,
+	    NULL, v), 0,
 	    "%s", v->message);
 	if (v->ok)
 		cr_assert_geq(limits_done(u, st, v, "uuid", status), 0);
@@ -197,7 +199,8 @@ Test(limits, gcra_shared_across_processes)
 				_exit(2);
 			for (j = 0; j < 5; j++) {
 				store_rd_begin(cst);
-				limits_check(cu, cst, "alice", 2, 0, t / MS, t, &v);
+				limits_check(cu, cst, "alice", 2, 0, t / MS, t, NULL,
+				    &v);
 				c = v.ok ? '1' : '0';
 				limits_done(cu, cst, &v, "uuid", 200);
 				store_rd_end(cst);
@@ -246,7 +249,7 @@ Test(limits, quota_exact_under_race)
 				snprintf(user, sizeof(user), "racer%d", k);
 				store_rd_begin(cst);
 				if (limits_check(cu, cst, user, 0, 5, t / MS, t,
-				    &v) != 0)
+				    NULL, &v) != 0)
 					_exit(4);
 				c = v.ok ? (char)('A' + k) : '-';
 				limits_done(cu, cst, &v, "uuid", 200);
@@ -377,7 +380,8 @@ Test(limits, leaked_reservation_of_a_dead_process_is_reaped)
 		    store_open(&cst, fx_db, 0, err, sizeof(err)) != 0)
 			_exit(2);
 		store_rd_begin(cst);
-		if (limits_check(cu, cst, "alice", 0, 1, t / MS, t, &cv) != 0 ||
+		if (limits_check(cu, cst, "alice", 0, 1, t / MS, t, NULL,
+		    &cv) != 0 ||
 		    !cv.ok)
 			_exit(3);
 		kill(getpid(), SIGKILL);
@@ -414,7 +418,8 @@ Test(limits, stale_reservation_expires)
 		    store_open(&cst, fx_db, 0, err, sizeof(err)) != 0)
 			_exit(2);
 		store_rd_begin(cst);
-		if (limits_check(cu, cst, "alice", 0, 1, t / MS, t, &held) ||
+		if (limits_check(cu, cst, "alice", 0, 1, t / MS, t, NULL,
+		    &held) ||
 		    !held.ok || write(from[1], "r", 1) != 1 ||
 		    read(to[0], &c, 1) != 1)
 			_exit(3);
@@ -430,7 +435,7 @@ Test(limits, stale_reservation_expires)
 	cr_assert_eq(store_rd_begin(st), STORE_OK);
 	cr_assert_eq(limits_check(u, st, "alice", 0, 1,
 	    (t + (LIMITS_RESV_TTL + 1) * NS) / MS,
-	    t + (LIMITS_RESV_TTL + 1) * NS, &mine), 0);
+	    t + (LIMITS_RESV_TTL + 1) * NS, NULL, &mine), 0);
 	cr_assert(mine.ok, "%s", mine.message);
 	cr_assert_eq(write(to[1], "d", 1), 1);
 	cr_assert_eq(read(from[0], &c, 1), 1);
@@ -448,7 +453,7 @@ Test(limits, bad_user_is_503_not_a_crash)
 {
 	struct limit_verdict v;
 
-	cr_assert_eq(limits_check(u, st, "", 1, 1, 1000, NS, &v), -1);
+	cr_assert_eq(limits_check(u, st, "", 1, 1, 1000, NS, NULL, &v), -1);
 	cr_assert_eq(v.ok, 0);
 	cr_assert_eq(v.status, 503);
 	cr_assert_eq(limits_done(u, st, &v, "uuid", 200), 0);
@@ -486,7 +491,7 @@ Test(limits, idle_rate_cells_are_taken_again)
 		cr_assert(request(user, 5, 0, t, 200, &v), "%s", user);
 	}
 	cr_assert_eq(store_rd_begin(st), STORE_OK);
-	cr_assert_eq(limits_check(u, st, "new", 5, 0, t / MS, t, &v), -1);
+	cr_assert_eq(limits_check(u, st, "new", 5, 0, t / MS, t, NULL, &v), -1);
 	store_rd_end(st);
 	cr_assert_eq(v.status, 503);
 	cr_assert_str_eq(v.message, "Rate table full");
@@ -576,7 +581,7 @@ Test(limits, batch_held_counts_against_others)
 		    store_open(&cst, fx_db, 0, err, sizeof(err)) != 0)
 			_exit(2);
 		store_rd_begin(cst);
-		if (limits_check_n(cu, cst, "alice", 0, 5, 4, t / MS, t,
+		if (limits_check_n(cu, cst, "alice", 0, 5, 4, t / MS, t, NULL,
 		    &held) != 0 || !held.ok || write(from[1], "h", 1) != 1 ||
 		    read(to[0], &c, 1) != 1)
 			_exit(3);
