@@ -36,6 +36,7 @@ UNITDIR = "/lib/systemd/system"
 EXAMPLES = "/usr/share/doc/idmint/examples"
 LEFTOVERS = ["/var/lib/idmint", "/etc/idmint", "/run/idmint",
              UNITDIR + "/idmint.service", UNITDIR + "/idmint.socket",
+             UNITDIR + "/idmint-sync.service",
              "/etc/systemd/system/sockets.target.wants/idmint.socket",
              "/etc/systemd/system/multi-user.target.wants/idmint.service",
              "/var/lib/systemd/deb-systemd-helper-enabled/idmint.socket.dsh-also",
@@ -130,6 +131,7 @@ def check_installed(check):
     check("/etc/idmint/idmint.conf" in conff, "deb: /etc/idmint/idmint.conf is a conffile")
     for path in ["/usr/bin/idmint", "/usr/sbin/idmintctl", "/usr/sbin/idmint-reload",
                  UNITDIR + "/idmint.service", UNITDIR + "/idmint.socket",
+                 UNITDIR + "/idmint-sync.service",
                  EXAMPLES + "/nginx/idmint.conf", EXAMPLES + "/lighttpd/idmint.conf",
                  EXAMPLES + "/apache/idmint-proxy-fcgi.conf",
                  "/usr/share/man/man8/idmint.8.gz", "/usr/share/man/man8/idmint-reload.8.gz",
@@ -137,6 +139,8 @@ def check_installed(check):
         check(os.path.exists(path), "deb: installs %s" % path)
     check(os.path.islink("/etc/systemd/system/sockets.target.wants/idmint.socket"),
           "deb: the socket is enabled")
+    check(not os.path.lexists("/etc/systemd/system/multi-user.target.wants/idmint-sync.service"),
+          "deb: the cluster sync process is installed but not enabled")
     running = [p for p in map(int, filter(str.isdigit, os.listdir("/proc")))
                if os.path.exists("/proc/%d/exe" % p)
                and servers.pid_alive(p) and exe(p) == "/usr/bin/idmint"]

@@ -44,6 +44,13 @@ WANT_SERVICE = {
     "ExecStartPre": "/usr/bin/idmint -t",
     "ExecReload": "/usr/sbin/idmint-reload $MAINPID",
 }
+WANT_SYNC = {
+    "User": "idmint", "Group": "idmint", "StateDirectory": "idmint",
+    "ExecStart": "/usr/bin/idmint --sync", "ExecStartPre": "/usr/bin/idmint -t",
+    "PartOf": "idmint.service", "NoNewPrivileges": "yes", "ProtectSystem": "strict",
+    "RestrictAddressFamilies": "AF_UNIX AF_INET AF_INET6", "Restart": "on-failure",
+    "KillSignal": "SIGTERM",
+}
 WANT_SOCKET = {"ListenStream": "/run/idmint/idmint.sock", "SocketUser": "idmint",
                "SocketGroup": "www-data", "SocketMode": "0660", "Accept": "no"}
 
@@ -53,9 +60,9 @@ def check_keys(check, unit, want, what):
     check(not bad, "%s: says what it must: %r" % (what, bad))
 
 
-def verify(check, socket_path, service_path, what, env=None):
+def verify(check, socket_path, service_path, what, env=None, also=()):
     """systemd-analyze verify: exit 0 and not a word (warnings too)."""
-    p = subprocess.run(["systemd-analyze", "verify", socket_path, service_path],
+    p = subprocess.run(["systemd-analyze", "verify", socket_path, service_path] + list(also),
                        capture_output=True, text=True, timeout=120, env=env)
     check(p.returncode == 0 and not (p.stdout + p.stderr).strip(),
           "%s: systemd-analyze verify: rc %d %s" % (what, p.returncode,
@@ -72,7 +79,7 @@ def installed_units(tmp):
     instead of /usr/bin and /usr/sbin), and their manual pages on a
     MANPATH, so that verify finds every Documentation= page."""
     repl = {"/usr/bin/idmint": harness.BIN, "/usr/sbin/idmint-reload": RELOAD}
-    for name in ("idmint.service", "idmint.socket"):
+    for name in ("idmint.service", "idmint.socket", "idmint-sync.service"):
         with open(os.path.join(UNITS, name)) as f:
             text = f.read()
         for a, b in repl.items():
@@ -186,11 +193,14 @@ def s_units(check):
     sock_unit = unitexec.parse_unit(os.path.join(UNITS, "idmint.socket"))
     check_keys(check, service, WANT_SERVICE, "idmint.service")
     check_keys(check, sock_unit, WANT_SOCKET, "idmint.socket")
+    check_keys(check, unitexec.parse_unit(os.path.join(UNITS, "idmint-sync.service")),
+               WANT_SYNC, "idmint-sync.service")
     tmp = tempfile.mkdtemp(prefix="idmint-units-")
     try:
         repl = installed_units(tmp)
         verify(check, os.path.join(tmp, "idmint.socket"), os.path.join(tmp, "idmint.service"),
-               "units as installed", dict(os.environ, MANPATH=os.path.join(tmp, "man")))
+               "units as installed", dict(os.environ, MANPATH=os.path.join(tmp, "man")),
+               also=[os.path.join(tmp, "idmint-sync.service")])
         if os.geteuid() != 0:
             print("ops: units: not root, so the service cannot run as its user here; "
                   "CI runs as root")
