@@ -390,7 +390,7 @@ listen_accept(const sigset_t *open, int idle_ms, int *fd)
 int
 io_fcgi_wait(struct io *io, const sigset_t *open, int idle_ms)
 {
-	int	 fd, rc;
+	int	 fd = -1, rc;
 
 	for (;;) {
 		if (fcgi_req.ipcFd >= 0) {

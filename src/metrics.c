@@ -411,6 +411,49 @@ write_snowflake(struct region *m, struct store *st, const struct conf *c,
 	    LOAD(&m->clock_back));
 }
 
+/* Seconds with milliseconds, as Prometheus takes base units. */
+static void
+one_ms(struct buf *b, const char *name, const char *help, uint64_t ms)
+{
+	head(b, name, "gauge", help);
+	buf_printf(b, "%s %llu.%03llu\n", name, (unsigned long long)(ms / 1000),
+	    (unsigned long long)(ms % 1000));
+}
+
+/*
+ * Cluster mode: what the node's sync process last left in the store.  A
+ * sync process that stopped shows as a lag that grows; a lease that could
+ * not be renewed as lease_held 0 (no snowflakes from this node then).
+ */
+static void
+write_cluster(struct store *st, const struct conf *c, struct buf *b)
+{
+	struct cluster_state cs;
+	uint64_t	 wall = now_ms(), mono = clock_mono_ns() / NS_PER_MS;
+	int		 held;
+
+	if (c->cluster[0] == '\0' || st == NULL ||
+	    store_cluster_state(st, &cs) != STORE_OK)
+		return;
+	one(b, "idmint_cluster_nodes", "gauge", "Live nodes of the cluster, "
+	    "as last synced (rate limits are split among them).", cs.nodes);
+	if (cs.synced_ms != 0)
+		one_ms(b, "idmint_cluster_sync_lag_seconds", "Seconds since "
+		    "this node's sync process last finished a round.",
+		    wall > cs.synced_ms ? wall - cs.synced_ms : 0);
+	held = cs.leased && mono < cs.fence_ms;
+	one(b, "idmint_cluster_lease_held", "gauge", "1 while this node "
+	    "holds its snowflake node-id lease, else 0 (no snowflakes).",
+	    (uint64_t)held);
+	if (held) {
+		one(b, "idmint_cluster_node_id", "gauge",
+		    "The snowflake node id this node leases.", cs.node_id);
+		one_ms(b, "idmint_cluster_lease_remaining_seconds", "Seconds "
+		    "until the workers stop minting snowflakes unless the "
+		    "lease is renewed.", cs.fence_ms - mono);
+	}
+}
+
 int
 metrics_write(struct usage *u, struct store *st, const struct conf *c,
     struct buf *b)
@@ -426,6 +469,7 @@ metrics_write(struct usage *u, struct store *st, const struct conf *c,
 	write_durations(m, b);
 	write_table(u, b);
 	write_snowflake(m, st, c, b);
+	write_cluster(st, c, b);
 	head(b, "idmint_build_info", "gauge", "The running idmint's version.");
 	sample(b, "idmint_build_info", "version=\"" PACKAGE_VERSION "\"", 1);
 	return 0;

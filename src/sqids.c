@@ -321,6 +321,8 @@ encode_once(const struct sqids *s, const uint64_t *nums, size_t n,
 	unsigned char	 a[ALPHABET_MAX], t;
 	size_t		 len = s->len, off = n, i, k;
 
+	if (len == 0)		/* never: an alphabet has 3 characters or more */
+		return;
 	for (i = 0; i < n; i++)
 		off += s->alphabet[nums[i] % len] + i;
 	off = (off % len + increment) % len;

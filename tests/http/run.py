@@ -244,6 +244,43 @@ def test_stop_in_accept(stack):
     check(rc == 0, "a stop signal just before accept stops the worker at once: exit %d" % rc)
 
 
+def test_web_server_addrs(stack):
+    """On a TCP socket, FCGI_WEB_SERVER_ADDRS names the addresses a
+    connection may come from, as libfcgi checks it: idmint accepts
+    connections itself, so it checks the list itself."""
+    for allowed, want in (("10.9.9.9", False), ("10.9.9.9, 127.0.0.1", True)):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        env = dict(stack.env, FCGI_WEB_SERVER_ADDRS=allowed)
+        p = subprocess.Popen(["spawn-fcgi", "-n", "-a", "127.0.0.1", "-p", str(port), "--", BIN],
+                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            def up():
+                try:
+                    socket.create_connection(("127.0.0.1", port), 1).close()
+                    return True
+                except OSError:
+                    return False
+            servers.wait_for(up, "the TCP worker")
+            q = subprocess.run(["cgi-fcgi", "-bind", "-connect", "127.0.0.1:%d" % port],
+                               env={"REQUEST_METHOD": "GET", "PATH_INFO": "/healthz",
+                                    "QUERY_STRING": "", "PATH": os.environ["PATH"]},
+                               capture_output=True, timeout=15)
+            answered = b'"status":"ok"' in q.stdout
+            check(answered == want, "FCGI_WEB_SERVER_ADDRS=%r: a connection from 127.0.0.1 %s "
+                  "(got %r)" % (allowed, "is served" if want else "is closed unanswered",
+                                q.stdout[:120]))
+        finally:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
 def main():
     extra = []
     for mod in sys.argv[1:]:
@@ -280,6 +317,7 @@ def main():
         test_sigterm(stack)
         test_request_in_hand(stack)
         test_stop_in_accept(stack)
+        test_web_server_addrs(stack)
     finally:
         stack.stop_all(keep=harness.failed > 0)
         if harness.failed:

@@ -325,3 +325,53 @@ Test(metrics, other_layout)
 	cr_assert_eq(series(REQS("healthz", "2xx")), 1);
 	cr_assert_eq(series(REQS("metrics", "5xx")), 0);
 }
+
+/* Does the scrape hold a series of this name (any labels)? */
+static int
+has(const char *name)
+{
+	char	*t = scrape(), *p;
+	size_t	 n = strlen(name);
+	int	 found = 0;
+
+	for (p = t; p != NULL && *p != '\0'; p = strchr(p, '\n'), p = p ? p + 1 : p)
+		if (strncmp(p, name, n) == 0 && (p[n] == ' ' || p[n] == '{'))
+			found = 1;
+	free(t);
+	return found;
+}
+
+/*
+ * Cluster mode: the sync process's last round and the node-id lease, as
+ * it left them in the store; nothing of it on a single machine.
+ */
+Test(metrics, cluster_sync_lag_and_lease)
+{
+	struct cluster_state cs;
+	uint64_t	 mono = clock_mono_ns() / NS_PER_MS;
+	double		 lag, left;
+
+	cr_assert(!has("idmint_cluster_nodes"), "not in cluster mode");
+	snprintf(srv.conf.cluster, sizeof(srv.conf.cluster), "dbname=unused");
+	memset(&cs, 0, sizeof(cs));
+	cs.nodes = 3;
+	cs.leased = 1;
+	cs.node_id = 2;
+	cs.fence_ms = mono + 5000;
+	cs.synced_ms = now_ms() - 1500;
+	cr_assert_eq(store_cluster_set_state(srv.store, &cs), STORE_OK);
+	cr_assert_eq(series("idmint_cluster_nodes"), 3);
+	cr_assert_eq(series("idmint_cluster_lease_held"), 1);
+	cr_assert_eq(series("idmint_cluster_node_id"), 2);
+	lag = series("idmint_cluster_sync_lag_seconds");
+	cr_assert(lag >= 1.5 && lag < 60, "lag %f", lag);
+	left = series("idmint_cluster_lease_remaining_seconds");
+	cr_assert(left > 0 && left <= 5, "left %f", left);
+	/* The lease ran out: held 0, no node id, no time left. */
+	cs.fence_ms = mono - 1;
+	cr_assert_eq(store_cluster_set_state(srv.store, &cs), STORE_OK);
+	cr_assert_eq(series("idmint_cluster_lease_held"), 0);
+	cr_assert(!has("idmint_cluster_node_id"));
+	cr_assert(!has("idmint_cluster_lease_remaining_seconds"));
+	srv.conf.cluster[0] = '\0';
+}
