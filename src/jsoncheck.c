@@ -103,12 +103,61 @@ string(struct jc *j)
 				return 0;
 			continue;
 		}
+		if (*j->p < 0x80) {	/* ASCII, most of any body */
+			j->p++;
+			continue;
+		}
 		if ((n = utf8_next((const char *)j->p, (size_t)(j->e - j->p),
 		    &cp)) == 0)
 			return 0;
 		j->p += n;
 	}
 	return 0;
+}
+
+/*
+ * Past a string of a text already checked: to its closing quote, with no
+ * second look at escapes or UTF-8.
+ */
+static int
+skip_string(struct jc *j)
+{
+	const unsigned char *q;
+
+	for (j->p++; j->p < j->e; j->p = q + 2) {
+		q = j->p;
+		while (q < j->e && *q != '"' && *q != '\\')
+			q++;
+		if (q == j->e)
+			return 0;
+		if (*q == '"') {
+			j->p = q + 1;
+			return 1;
+		}
+		if (q + 1 == j->e)
+			return 0;
+	}
+	return 0;
+}
+
+/* Past a scalar of a text already checked; a container is walked. */
+static int
+skip_value(struct jc *j)
+{
+	if (j->p == j->e)
+		return 0;
+	if (*j->p == '{' || *j->p == '[')
+		return value(j);
+	if (*j->p == '"') {
+		if (!skip_string(j))
+			return 0;
+	} else
+		while (j->p < j->e && *j->p != ',' && *j->p != '}' &&
+		    *j->p != ' ' && *j->p != '\t' && *j->p != '\n' &&
+		    *j->p != '\r')
+			j->p++;
+	ws(j);
+	return 1;
 }
 
 /* Members of an object (obj) or elements of an array, after the bracket. */
@@ -328,7 +377,7 @@ json_member(const char *s, size_t len, const char *name, const char **val,
 		if (j.p == j.e || *j.p != '"')
 			return found;
 		ks = j.p;
-		if (!string(&j))
+		if (!skip_string(&j))
 			return found;
 		klen = (size_t)(j.p - ks);
 		ws(&j);
@@ -336,7 +385,7 @@ json_member(const char *s, size_t len, const char *name, const char **val,
 			return found;
 		ws(&j);
 		vs = j.p;
-		if (!value(&j))
+		if (!skip_value(&j))
 			return found;
 		for (ve = j.p; ve > vs && (ve[-1] == ' ' || ve[-1] == '\t' ||
 		    ve[-1] == '\n' || ve[-1] == '\r'); ve--)

@@ -102,29 +102,29 @@ body_read(struct request *r)
 		r->err = REQ_SHORT;
 }
 
-/* The request headers idmint reads (see req_header). */
-static const char *const read_headers[] = {
-	"HTTP_X_OANOR_KEY", "HTTP_X_API_KEY", "HTTP_AUTHORIZATION",
-	"CONTENT_TYPE", NULL
+/* The key headers, as CGI names them (enum req_hdr). */
+static const char *const hdr_vars[HDR__MAX] = {
+	"HTTP_X_OANOR_KEY", "HTTP_X_API_KEY", "HTTP_AUTHORIZATION"
 };
 
+/* Look the key headers up once; are they and Content-Type within max? */
 static int
-headers_fit(struct io *io, size_t max)
+headers_fit(struct request *r, const char *ctype, size_t max)
 {
-	const char	*v;
-	size_t		 i;
+	int	 i, fit = ctype == NULL || strnlen(ctype, max + 1) <= max;
 
-	for (i = 0; read_headers[i] != NULL; i++)
-		if ((v = io->getenv(io, read_headers[i])) != NULL &&
-		    strnlen(v, max + 1) > max)
-			return 0;
-	return 1;
+	for (i = 0; i < HDR__MAX; i++)
+		if ((r->hdr[i] = r->io->getenv(r->io, hdr_vars[i])) != NULL &&
+		    strnlen(r->hdr[i], max + 1) > max)
+			fit = 0;
+	return fit;
 }
 
 void
 req_parse(struct request *r, struct io *io, size_t max_body, size_t max_query)
 {
-	const char *s;
+	const char	*s;
+	int		 fit;
 
 	r->io = io;
 	r->err = REQ_OK;
@@ -133,11 +133,13 @@ req_parse(struct request *r, struct io *io, size_t max_body, size_t max_query)
 	r->method = method_parse(io->getenv(io, "REQUEST_METHOD"));
 	r->path = (s = io->getenv(io, "PATH_INFO")) != NULL ? s : "";
 	r->query = (s = io->getenv(io, "QUERY_STRING")) != NULL ? s : "";
-	r->ctype = ctype_parse(io->getenv(io, "CONTENT_TYPE"));
+	s = io->getenv(io, "CONTENT_TYPE");
+	r->ctype = ctype_parse(s);
+	fit = headers_fit(r, s, max_query);
 	if (strnlen(r->query, max_query + 1) > max_query) {
 		r->err = REQ_LONG_QUERY;
 		r->query = "";
-	} else if (!headers_fit(io, max_query))
+	} else if (!fit)
 		r->err = REQ_LONG_HEADER;
 	else if (clen_parse(io->getenv(io, "CONTENT_LENGTH"), &r->clen) == -1) {
 		r->err = REQ_BAD_LENGTH;
@@ -160,6 +162,9 @@ req_header(const struct request *r, const char *name)
 		var[5 + i] = name[i] == '-' ? '_' :
 		    (char)toupper((unsigned char)name[i]);
 	var[5 + n] = '\0';
+	for (i = 0; i < HDR__MAX; i++)
+		if (strcmp(var, hdr_vars[i]) == 0)
+			return r->hdr[i];
 	return r->io->getenv(r->io, var);
 }
 

@@ -27,8 +27,12 @@ enum req_err {
 
 enum ctype { CT_NONE, CT_JSON, CT_FORM, CT_OTHER };
 
+/* The key headers idmint reads, looked up once per request. */
+enum req_hdr { HDR_OANOR_KEY, HDR_API_KEY, HDR_AUTHORIZATION, HDR__MAX };
+
 struct request {
 	struct io	*io;
+	const char	*hdr[HDR__MAX];	/* NULL when absent */
 	enum method	 method;
 	const char	*path;		/* PATH_INFO, "" when absent */
 	const char	*query;		/* QUERY_STRING, raw, "" when absent */

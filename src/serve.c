@@ -278,7 +278,8 @@ forget_secrets(struct ctx *x, struct io *io)
 	buf_wipe(&x->req->body);
 	if (x->rt != NULL && x->rt->auth == AUTH_HEADER)
 		for (i = 0; headers[i] != NULL; i++)
-			io->forget(io, headers[i]);
+			if (x->req->hdr[i] != NULL)
+				io->forget(io, headers[i]);
 }
 
 static enum status
