@@ -49,6 +49,7 @@ KEYS = [
     ("ld_quota", ["--rate", "0", "--quota", "5"]),
     ("ld_plan", []),
     ("ld_snow", []),
+    ("ld_shm", []),
 ]
 
 
@@ -742,6 +743,43 @@ def s_kill(stack, check):
           % p.stderr)
 
 
+def s_shm_replaced(stack, check):
+    """The shared table's file deleted under a running pool (an operator,
+    a cleanup job), then CGI requests, which make a new table, alternate
+    with pool requests that still count in the old one, a second apart,
+    as the audit reproduced it (234 calls stored as 870).  Both tables
+    flush the same slot numbers; the store must hold exactly the calls
+    answered 200, once the workers have stopped and flushed."""
+    pool = Pool(stack, "shm", 2)
+    port = pool.start(keepalive=1)
+    seen = Counter()
+    env = {"IDMINT_CONF": stack.conf}
+    try:
+        c = Client(port)
+
+        def through_pool(n):
+            for _ in range(n):
+                seen[c.call(*post_idgen("ld_shm", "uuid")).status] += 1
+        through_pool(20)
+        os.unlink(os.path.join(stack.db, "idmint.shm"))
+        for _ in range(5):
+            m, path, body, headers = post_idgen("ld_shm", "license")
+            r = harness.cgi(m, path, body, headers, env_extra=env)
+            if r.status != 200:
+                print("load: shm replaced: CGI answered %d %r" % (r.status, r.body[:200]))
+            seen[r.status] += 1
+            through_pool(10)
+            time.sleep(1.1)         # past the once-a-second look at the path
+        c.close()
+    finally:
+        pool.stop()                 # SIGTERM: each worker flushes as it goes
+    u = usage_of(stack, "ld_shm")
+    print("load: shared table deleted under the pool: answers %s, usage %d"
+          % (dict(seen), u["month_total"]))
+    check(set(seen) == {200} and u["month_total"] == seen[200],
+          "shm replaced: usage %d, 200s %d (%r)" % (u["month_total"], seen[200], dict(seen)))
+
+
 # ---- the whole ---------------------------------------------------------------------
 
 def scenarios(stack, fronts, check):
@@ -764,4 +802,10 @@ def scenarios(stack, fronts, check):
     except Exception as e:  # noqa: BLE001
         check(False, "s_kill: %r" % e)
     print("load: s_kill took %.1f s" % (time.monotonic() - t))
+    t = time.monotonic()
+    try:
+        s_shm_replaced(stack, check)
+    except Exception as e:  # noqa: BLE001
+        check(False, "s_shm_replaced: %r" % e)
+    print("load: s_shm_replaced took %.1f s" % (time.monotonic() - t))
     print("load: all scenarios %.1f s" % (time.monotonic() - t0))
