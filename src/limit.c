@@ -158,24 +158,26 @@ struct seed {
 };
 
 /*
- * A new quota cell starts from what the store has (in the caller's read
- * txn) plus what is counted here and not yet flushed.  On the normal
- * path limits_check sees (key, month) before any call of it is counted,
- * so both are exact; from then on the cell counts by itself.
+ * A new quota cell starts from every call of (key, month) counted so far
+ * (usage_seed: the store in a snapshot of its own, not the request's,
+ * which may predate a flush another process has committed since, plus
+ * what that snapshot has not seen); from then on the cell counts by
+ * itself.  A cell is new the first time a month sees the key, and again
+ * when the table is made anew or a stale cell was reclaimed.
  */
 static int
 quota_init(struct usage *u, void *cell, void *arg)
 {
 	struct seed	*s = arg;
 	struct qcell	*q = cell;
-	uint64_t	 durable;
+	uint64_t	 base;
 
-	if (s->st == NULL || store_usage_month(s->st, s->user, q->month,
-	    &durable) != STORE_OK) {
+	if (s->st == NULL || usage_seed(u, s->st, s->user, q->month,
+	    &base) == -1) {
 		usage_say(u, "reading the usage of %s", s->user);
 		return -1;
 	}
-	q->base = durable + usage_pending(u, s->user, q->month);
+	q->base = base;
 	atomic_store(&q->word, 0);
 	return 0;
 }

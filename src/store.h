@@ -194,6 +194,17 @@ enum store_rc	 store_usage_apply(struct store *, const struct usage_batch *);
  * `idmintctl stats`: the store must not grow with the calls). */
 enum store_rc	 store_usage_marks(struct store *, uint64_t generation,
 		    size_t *n);
+/*
+ * What a new quota cell starts from, in a read snapshot of its own (the
+ * request's may predate a flush that another process has committed since,
+ * and would then miss its calls): the durable count of (user, month) in
+ * *total, the mark of (generation, slots[i]) in marks[i] (0 if none), and
+ * the generation's last ring batch in *ring.  Counters at or past those
+ * marks are what the snapshot has not seen, exactly.
+ */
+enum store_rc	 store_usage_seed(struct store *, const char *user,
+		    uint32_t month, uint64_t generation, const uint32_t *slots,
+		    uint64_t *marks, size_t n, uint64_t *ring, uint64_t *total);
 /* The last ring batch stored for generation (0 if none). */
 enum store_rc	 store_usage_ring(struct store *, uint64_t generation,
 		    uint64_t *batch);

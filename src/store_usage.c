@@ -221,6 +221,47 @@ store_usage_ring(struct store *st, uint64_t generation, uint64_t *batch)
 	return STORE_OK;
 }
 
+enum store_rc
+store_usage_seed(struct store *st, const char *user, uint32_t month,
+    uint64_t generation, const uint32_t *slots, uint64_t *marks, size_t n,
+    uint64_t *ring, uint64_t *total)
+{
+	unsigned char	 kb[12];
+	MDB_val		 k = { 12, kb }, v;
+	MDB_txn		*txn, *saved = st->rtxn;
+	struct gen_row	 g;
+	enum store_rc	 r;
+	size_t		 i;
+	int		 active = st->rd_active, rc;
+
+	*ring = *total = 0;
+	/* MDB_NOTLS: a second read txn beside the request's. */
+	if ((rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return store_fail(st, rc, "reading usage");
+	st->rtxn = txn;
+	st->rd_active = 1;
+	r = store_usage_month(st, user, month, total);
+	st->rtxn = saved;
+	st->rd_active = active;
+	for (i = 0; r == STORE_OK && i < n; i++) {
+		marks[i] = 0;
+		mkey(kb, generation, slots[i]);
+		if ((rc = mdb_get(txn, st->marks, &k, &v)) == 0 &&
+		    v.mv_size == 8)
+			marks[i] = get_le(v.mv_data, 8);
+		else if (rc != 0 && rc != MDB_NOTFOUND)
+			r = store_fail(st, rc, "reading usage marks");
+	}
+	if (r == STORE_OK) {
+		if ((rc = gen_get(st, txn, generation, &g)) == 0)
+			*ring = g.ring;
+		else if (rc != MDB_NOTFOUND)
+			r = store_fail(st, rc, "reading usage marks");
+	}
+	mdb_txn_abort(txn);
+	return r;
+}
+
 /* Delete every mark of one generation. */
 static int
 drop_marks(struct store *st, MDB_txn *txn, uint64_t gen)

@@ -161,6 +161,22 @@ struct usage {
 	char		 err[256];
 };
 
+/* New cells stop at 7/8 of a table: probe runs stay short. */
+#define FILL_MAX(n)	((n) / 8 * 7)
+
+/* Cell i of a table (wrapped to its capacity, a power of two). */
+static inline void *
+cell_at(const struct tab *t, uint32_t i)
+{
+	return t->base + (size_t)(i & (t->cap - 1)) * t->stride;
+}
+
+/*
+ * Cells taken, counted again from their states: a process killed inside
+ * a claim may have counted a cell it never made live.  Under the claim
+ * lock.
+ */
+void		 cell_recount(struct usage *, enum tab_id);
 /* The keyed hash quota and rate cells know a name by. */
 void		 name_key(const struct usage *, const char *user,
 		    struct nkey *);

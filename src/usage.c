@@ -1,7 +1,7 @@
 /*
  * usage.c: the shared table's cells and their flush into the store.
- * table.h says how the file is laid out; limit.c works the quota, rate
- * and process cells through nk_cell().
+ * table.h says how the file is laid out; usage_cells.c keeps the quota
+ * and rate cells, which limit.c works through nk_cell().
  *
  * Locks: fcntl(2) record locks on the file (per process, dropped by the
  * kernel when the process dies): byte 0 guards claims and reclaims, byte
@@ -37,7 +37,6 @@
 #include "table.h"
 #include "usage.h"
 
-#define FILL_MAX(n)	((n) / 8 * 7)		/* keep probe runs short */
 #define STALE_CHECK_MS	1000			/* how often to stat the file */
 #define FILLING_MAX_MS	10000			/* a ring entry left by a crash */
 #define PRUNE_AFTER_S	(31 * 86400)		/* a generation left unflushed */
@@ -80,29 +79,12 @@ key_hash(const char *user, uint32_t month)
 	return h;
 }
 
-void
-name_key(const struct usage *u, const char *user, struct nkey *k)
-{
-	unsigned char	 out[16];
-
-	crypto_shorthash_siphashx24(out, (const unsigned char *)user,
-	    strlen(user), u->h->hkey);
-	memcpy(&k->h1, out, 8);
-	memcpy(&k->h2, out + 8, 8);
-}
-
 static int
 key_ok(const char *user, const char *type)
 {
 	size_t	 ul = strnlen(user, USER_MAX + 1);
 
 	return ul > 0 && ul <= USER_MAX && strnlen(type, TYPE_MAX + 1) <= TYPE_MAX;
-}
-
-static void *
-cell_at(const struct tab *t, uint32_t i)
-{
-	return t->base + (size_t)(i & (t->cap - 1)) * t->stride;
 }
 
 int
@@ -137,22 +119,6 @@ usage_unlock(struct usage *u, int byte)
 	fl.l_start = byte;
 	fl.l_len = 1;
 	(void)fcntl(u->shm.fd, F_SETLK, &fl);
-}
-
-/*
- * Cells taken, counted again from their states: a process killed inside
- * a claim may have counted a cell it never made live.  Under the claim
- * lock.
- */
-static void
-recount(struct usage *u, enum tab_id id)
-{
-	const struct tab *t = &u->t[id];
-	uint32_t	 i, n = 0;
-
-	for (i = 0; i < t->cap; i++)
-		n += atomic_load((_Atomic uint32_t *)cell_at(t, i)) != C_EMPTY;
-	atomic_store(&u->h->used[id], n);
 }
 
 /* ---- count cells: keyed by names -------------------------------------- */
@@ -237,155 +203,6 @@ ccell_claim(struct usage *u, uint64_t h, const char *user, uint32_t month,
 	atomic_store_explicit(&got->state, C_LIVE, memory_order_release);
 	usage_unlock(u, LOCK_CLAIM);
 	return got;
-}
-
-/* ---- quota and rate cells: keyed by a name hash ----------------------- */
-
-/* The part quota and rate cells share. */
-struct kcell {
-	_Atomic uint32_t state;
-	uint32_t	 month;
-	struct nkey	 k;
-};
-
-static struct kcell *
-kcell_find(const struct tab *t, const struct nkey *k, uint32_t month,
-    uint32_t *index)
-{
-	uint32_t	 mask = t->cap - 1, i = (uint32_t)k->h1 & mask, n, s;
-	struct kcell	*c;
-
-	for (n = 0; n < t->cap; n++, i = (i + 1) & mask) {
-		c = cell_at(t, i);
-		s = atomic_load_explicit(&c->state, memory_order_acquire);
-		if (s == C_EMPTY)
-			return NULL;
-		if (s == C_LIVE && c->k.h1 == k->h1 && c->k.h2 == k->h2 &&
-		    c->month == month) {
-			*index = i;
-			return c;
-		}
-	}
-	return NULL;
-}
-
-/*
- * Can a cell be taken for another key?  A tomb can; so can a rate cell
- * whose GCRA state is a minute past, since it limits nothing (a request
- * reading it that long after finding it is not a worry worth a lock).
- */
-static int
-kcell_free(enum tab_id id, struct kcell *c, uint64_t mono_ns)
-{
-	uint32_t	 s = atomic_load(&c->state);
-
-	if (s == C_TOMB)
-		return 1;
-	if (id == T_RATE && s == C_LIVE)
-		return atomic_load(&((struct rcell *)(void *)c)->tat) +
-		    60 * NS_PER_S < mono_ns;
-	return 0;
-}
-
-/*
- * A cell in k's probe run (from its home to the first empty cell, the
- * only cells a lookup visits) that can be taken; or that empty cell,
- * while fewer than 7/8 of the cells are live and one stays empty.
- */
-static struct kcell *
-kcell_pick(struct usage *u, enum tab_id id, const struct nkey *k,
-    uint64_t now, uint32_t live, uint32_t *index)
-{
-	struct tab	*t = &u->t[id];
-	uint32_t	 mask = t->cap - 1, i = (uint32_t)k->h1 & mask, n, s;
-	struct kcell	*c;
-
-	for (n = 0; n < t->cap; n++, i = (i + 1) & mask) {
-		c = cell_at(t, i);
-		s = atomic_load(&c->state);
-		if (s != C_EMPTY && kcell_free(id, c, now)) {
-			*index = i;
-			return c;
-		}
-		if (s != C_EMPTY)
-			continue;
-		if (live >= FILL_MAX(t->cap) ||
-		    atomic_load(&u->h->used[id]) >= t->cap - 1)
-			break;
-		*index = i;
-		return c;
-	}
-	return NULL;
-}
-
-/*
- * Before a table is called full: idle rate cells become tombs, so any
- * key whose run holds one can take it, and the live cells are counted.
- * (A process killed inside a claim counted a cell it never made live:
- * used[] is counted again too.)  Under the claim lock.
- */
-static uint32_t
-sweep(struct usage *u, enum tab_id id, uint64_t now)
-{
-	const struct tab *t = &u->t[id];
-	uint32_t	 i, live = 0;
-	struct kcell	*c;
-
-	for (i = 0; i < t->cap; i++) {
-		c = cell_at(t, i);
-		if (atomic_load(&c->state) != C_LIVE)
-			continue;
-		if (id == T_RATE && kcell_free(id, c, now))
-			atomic_store(&c->state, C_TOMB);
-		else
-			live++;
-	}
-	recount(u, id);
-	return live;
-}
-
-void *
-nk_cell(struct usage *u, enum tab_id id, const struct nkey *k, uint32_t month,
-    int (*init)(struct usage *, void *, void *), void *arg, uint64_t now,
-    int *full, uint32_t *index)
-{
-	struct tab	*t = &u->t[id];
-	struct kcell	*c;
-	uint32_t	 s;
-
-	*full = 0;
-	if ((c = kcell_find(t, k, month, index)) != NULL)
-		return c;
-	if (usage_lock(u, LOCK_CLAIM, 1) == -1)
-		return NULL;
-	if ((c = kcell_find(t, k, month, index)) != NULL) {
-		usage_unlock(u, LOCK_CLAIM);
-		return c;
-	}
-	if ((c = kcell_pick(u, id, k, now, atomic_load(&u->h->used[id]),
-	    index)) == NULL)
-		c = kcell_pick(u, id, k, now, sweep(u, id, now), index);
-	if (c == NULL) {
-		*full = 1;
-		usage_say(u, "%s: %s table full", u->shm.path,
-		    id == T_QUOTA ? "quota" : "rate");
-		usage_unlock(u, LOCK_CLAIM);
-		return NULL;
-	}
-	s = atomic_load(&c->state);
-	if (s == C_LIVE)		/* an idle rate cell: hide it first */
-		atomic_store(&c->state, C_TOMB);
-	c->k = *k;
-	c->month = month;
-	if (init != NULL && init(u, c, arg) == -1) {
-		usage_unlock(u, LOCK_CLAIM);
-		return NULL;
-	}
-	if (s == C_EMPTY)
-		atomic_fetch_add(&u->h->used[id], 1);
-	atomic_store_explicit(&c->state, C_LIVE, memory_order_release);
-	usage_unlock(u, LOCK_CLAIM);
-	return c;
 }
 
 /* ---- opening ---------------------------------------------------------- */
@@ -665,39 +482,103 @@ usage_count_n(struct usage *u, struct store *st, const char *user,
 	return 0;
 }
 
-uint64_t
-usage_pending(struct usage *u, const char *user, uint32_t month)
+#define USER_CELLS	64	/* count cells of one (user, month): a type each */
+
+/* The count cells of (user, month), up to USER_CELLS; -1 past that. */
+static int
+user_cells(struct usage *u, const char *user, uint32_t month,
+    struct ccell **cc, uint32_t *slots)
 {
 	const struct tab *t = &u->t[T_COUNT];
-	uint64_t	 h, sum = 0, c, f;
-	uint32_t	 mask = t->cap - 1, i, n, s;
-	struct ccell	*cc;
-	struct ocell	*o;
+	uint64_t	 h = key_hash(user, month);
+	uint32_t	 mask = t->cap - 1, i, n;
+	struct ccell	*x;
+	int		 nc = 0;
 
-	if (!key_ok(user, ""))
-		return 0;
-	h = key_hash(user, month);
 	for (n = 0, i = (uint32_t)h & mask; n < t->cap; n++, i = (i + 1) & mask) {
-		cc = cell_at(t, i);
-		if (atomic_load_explicit(&cc->state,
+		x = cell_at(t, i);
+		if (atomic_load_explicit(&x->state,
 		    memory_order_acquire) == C_EMPTY)
 			break;
-		if (cc->hash != h || cc->month != month ||
-		    strncmp(cc->user, user, sizeof(cc->user)) != 0)
+		if (x->hash != h || x->month != month ||
+		    strncmp(x->user, user, sizeof(x->user)) != 0)
 			continue;
-		f = atomic_load(&cc->flushed);
-		c = atomic_load(&cc->counter);
-		if (c > f)
-			sum += c - f;
+		if (nc == USER_CELLS) {
+			usage_say(u, "%s: more than %d count cells for %s",
+			    u->shm.path, USER_CELLS, user);
+			return -1;
+		}
+		cc[nc] = x;
+		slots[nc++] = i;
 	}
+	return nc;
+}
+
+/* Calls of (user, month) in the ring that a store whose last ring batch
+ * is `kept` has not seen. */
+static uint64_t
+ring_calls(struct usage *u, const char *user, uint32_t month, uint64_t kept)
+{
+	struct ocell	*o;
+	uint64_t	 sum = 0;
+	uint32_t	 i, s;
+
 	for (i = 0; i < u->nring; i++) {
 		o = &u->ring[i];
 		s = atomic_load_explicit(&o->state, memory_order_acquire);
-		if ((s == O_READY || s == O_FLUSHING) && o->month == month &&
+		if ((s == O_READY || (s == O_FLUSHING &&
+		    atomic_load(&o->batch) > kept)) && o->month == month &&
 		    strncmp(o->user, user, sizeof(o->user)) == 0)
 			sum += o->n;
 	}
 	return sum;
+}
+
+uint64_t
+usage_pending(struct usage *u, const char *user, uint32_t month)
+{
+	struct ccell	*cc[USER_CELLS];
+	uint32_t	 slots[USER_CELLS];
+	uint64_t	 sum, c, f;
+	int		 i, nc;
+
+	if (!key_ok(user, "") || (nc = user_cells(u, user, month, cc,
+	    slots)) == -1)
+		return 0;
+	sum = ring_calls(u, user, month, 0);
+	for (i = 0; i < nc; i++) {
+		f = atomic_load(&cc[i]->flushed);
+		c = atomic_load(&cc[i]->counter);
+		if (c > f)
+			sum += c - f;
+	}
+	return sum;
+}
+
+int
+usage_seed(struct usage *u, struct store *st, const char *user,
+    uint32_t month, uint64_t *total)
+{
+	struct ccell	*cc[USER_CELLS];
+	uint32_t	 slots[USER_CELLS] = { 0 };
+	uint64_t	 durable, ring, marks[USER_CELLS], c;
+	int		 i, nc;
+
+	*total = 0;
+	if (!key_ok(user, "") || (nc = user_cells(u, user, month, cc,
+	    slots)) == -1)
+		return -1;
+	if (store_usage_seed(st, user, month, u->h->generation, slots, marks,
+	    (size_t)nc, &ring, &durable) != STORE_OK) {
+		usage_say(u, "%s", store_error(st));
+		return -1;
+	}
+	/* Read after the snapshot: each counter is at or past its mark. */
+	*total = durable + ring_calls(u, user, month, ring);
+	for (i = 0; i < nc; i++)
+		if ((c = atomic_load(&cc[i]->counter)) > marks[i])
+			*total += c - marks[i];
+	return 0;
 }
 
 int
@@ -748,9 +629,9 @@ reclaim(struct usage *u, uint32_t month)
 		    (atomic_load(&q->word) & RESV_MASK) == 0)
 			atomic_store(&q->state, C_TOMB);
 	}
-	recount(u, T_COUNT);
-	recount(u, T_QUOTA);
-	recount(u, T_RATE);
+	cell_recount(u, T_COUNT);
+	cell_recount(u, T_QUOTA);
+	cell_recount(u, T_RATE);
 	atomic_store(&u->h->reclaim_month, month);
 }
 

@@ -86,9 +86,6 @@ int	 usage_count(struct usage *, struct store *, const char *user,
 /* The same for n calls at once (a batch), in one atomic add. */
 int	 usage_count_n(struct usage *, struct store *, const char *user,
 	    uint32_t month, const char *type, uint64_t n);
-/* The same for n calls at once (a batch), in one atomic add. */
-int	 usage_count_n(struct usage *, struct store *, const char *user,
-	    uint32_t month, const char *type, uint64_t n);
 /*
  * Calls of (user, month) not yet flushed, over all types, the ring
  * included.  Between a flush's commit and its update of the marks here
@@ -97,6 +94,16 @@ int	 usage_count_n(struct usage *, struct store *, const char *user,
  * there only refuses a call early.
  */
 uint64_t usage_pending(struct usage *, const char *user, uint32_t month);
+/*
+ * Every call of (user, month) counted so far, in the store or not yet:
+ * the store's count in a snapshot of its own, plus each count cell past
+ * the mark that snapshot holds for it, plus the overflow ring's calls it
+ * has not seen.  Exact while flushes run (a new quota cell's base).  0, or
+ * -1 with the error in usage_error().
+ */
+int	 usage_seed(struct usage *, struct store *, const char *user,
+	    uint32_t month, uint64_t *total);
+
 
 /*
  * SHM_METRICS_SIZE bytes at the end of the file, 64-byte aligned, all

@@ -602,3 +602,41 @@ Test(limits, batch_held_counts_against_others)
 	cr_assert(batch("alice", 0, 5, 4, t, 200, &v));
 	cr_assert_eq(usage_pending(u, "alice", 202611), 5);
 }
+
+/*
+ * A quota cell made while another process flushes: the request's read
+ * snapshot began before that flush committed, and the flush has marked
+ * its cells flushed, so neither the snapshot nor the table's pending
+ * counts hold those calls.  The cell's base must still count them (it
+ * was 0, and the key got a second quota).
+ */
+Test(limits, new_quota_cell_sees_a_flush_after_the_snapshot)
+{
+	uint64_t	 t = utc(2026, 11, 10, 12, 0, 0);
+	struct limit_verdict v;
+	pid_t		 pid;
+	int		 i, status;
+	char		 err[256];
+
+	cr_assert_eq(store_rd_begin(st), STORE_OK);	/* the request's */
+	if ((pid = fork()) == 0) {
+		struct usage	*cu;
+		struct store	*cst;
+
+		if (usage_open(fx_dir, NULL, &cu, err, sizeof(err)) != 0 ||
+		    store_open(&cst, fx_db, 0, err, sizeof(err)) != 0)
+			_exit(2);
+		for (i = 0; i < 5; i++)
+			if (usage_count(cu, cst, "alice", 202611, "uuid") != 0)
+				_exit(3);
+		_exit(usage_flush(cu, cst) == 0 ? 0 : 4);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	cr_assert_eq(usage_pending(u, "alice", 202611), 0);
+	cr_assert_eq(limits_check(u, st, "alice", 0, 5, t / MS, t, NULL, &v),
+	    0, "%s", v.message);
+	cr_assert_not(v.ok, "the five calls flushed after the snapshot count");
+	cr_assert_str_eq(v.message, "Monthly quota exceeded");
+	store_rd_end(st);
+}
