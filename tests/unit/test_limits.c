@@ -61,6 +61,17 @@ utc(int y, int mon, int d, int h, int mi, int s)
 	return (uint64_t)timegm(&tm) * NS;
 }
 
+/* In a forked child: a shared table and a store of its own, or exit 2. */
+static void
+child_open(struct usage **cu, struct store **cst)
+{
+	char	 err[256];
+
+	if (usage_open(fx_dir, NULL, cu, err, sizeof(err)) != 0 ||
+	    store_open(cst, fx_db, 0, err, sizeof(err)) != 0)
+		_exit(2);
+}
+
 /* One request as the caller makes it. */
 static int
 request(const char *user, uint32_t rate, uint64_t quota, uint64_t now,
@@ -191,12 +202,9 @@ Test(limits, gcra_shared_across_processes)
 			struct limit_verdict v;
 			struct usage	*cu;
 			struct store	*cst;
-			char		 err[256];
 
 			close(fds[0]);
-			if (usage_open(fx_dir, NULL, &cu, err, sizeof(err)) != 0 ||
-			    store_open(&cst, fx_db, 0, err, sizeof(err)) != 0)
-				_exit(2);
+			child_open(&cu, &cst);
 			for (j = 0; j < 5; j++) {
 				store_rd_begin(cst);
 				limits_check(cu, cst, "alice", 2, 0, t / MS, t, NULL,
@@ -229,7 +237,7 @@ Test(limits, quota_exact_under_race)
 {
 	uint64_t	 t = utc(2026, 11, 10, 12, 0, 0), n;
 	int		 fds[2], i, k, round, ok[RACE_KEYS] = { 0 }, status;
-	char		 c, err[256], user[32];
+	char		 c, user[32];
 	pid_t		 pid[4];
 
 	cr_assert_eq(pipe(fds), 0);
@@ -240,9 +248,7 @@ Test(limits, quota_exact_under_race)
 			struct store	*cst;
 
 			close(fds[0]);
-			if (usage_open(fx_dir, NULL, &cu, err, sizeof(err)) != 0 ||
-			    store_open(&cst, fx_db, 0, err, sizeof(err)) != 0)
-				_exit(2);
+			child_open(&cu, &cst);
 			usage_set_flush_ms(cu, 0);
 			for (k = 0; k < RACE_KEYS; k++)
 			for (round = 0; round < 20; round++) {
@@ -374,11 +380,8 @@ Test(limits, leaked_reservation_of_a_dead_process_is_reaped)
 		struct limit_verdict cv;
 		struct usage	*cu;
 		struct store	*cst;
-		char		 err[256];
 
-		if (usage_open(fx_dir, NULL, &cu, err, sizeof(err)) != 0 ||
-		    store_open(&cst, fx_db, 0, err, sizeof(err)) != 0)
-			_exit(2);
+		child_open(&cu, &cst);
 		store_rd_begin(cst);
 		if (limits_check(cu, cst, "alice", 0, 1, t / MS, t, NULL,
 		    &cv) != 0 ||
@@ -412,11 +415,8 @@ Test(limits, stale_reservation_expires)
 		struct limit_verdict held;
 		struct usage	*cu;
 		struct store	*cst;
-		char		 err[256];
 
-		if (usage_open(fx_dir, NULL, &cu, err, sizeof(err)) != 0 ||
-		    store_open(&cst, fx_db, 0, err, sizeof(err)) != 0)
-			_exit(2);
+		child_open(&cu, &cst);
 		store_rd_begin(cst);
 		if (limits_check(cu, cst, "alice", 0, 1, t / MS, t, NULL,
 		    &held) ||
@@ -575,11 +575,8 @@ Test(limits, batch_held_counts_against_others)
 		struct limit_verdict held;
 		struct usage	*cu;
 		struct store	*cst;
-		char		 err[256];
 
-		if (usage_open(fx_dir, NULL, &cu, err, sizeof(err)) != 0 ||
-		    store_open(&cst, fx_db, 0, err, sizeof(err)) != 0)
-			_exit(2);
+		child_open(&cu, &cst);
 		store_rd_begin(cst);
 		if (limits_check_n(cu, cst, "alice", 0, 5, 4, t / MS, t, NULL,
 		    &held) != 0 || !held.ok || write(from[1], "h", 1) != 1 ||
@@ -616,16 +613,13 @@ Test(limits, new_quota_cell_sees_a_flush_after_the_snapshot)
 	struct limit_verdict v;
 	pid_t		 pid;
 	int		 i, status;
-	char		 err[256];
 
 	cr_assert_eq(store_rd_begin(st), STORE_OK);	/* the request's */
 	if ((pid = fork()) == 0) {
 		struct usage	*cu;
 		struct store	*cst;
 
-		if (usage_open(fx_dir, NULL, &cu, err, sizeof(err)) != 0 ||
-		    store_open(&cst, fx_db, 0, err, sizeof(err)) != 0)
-			_exit(2);
+		child_open(&cu, &cst);
 		for (i = 0; i < 5; i++)
 			if (usage_count(cu, cst, "alice", 202611, "uuid") != 0)
 				_exit(3);
