@@ -87,17 +87,24 @@ key_ok(const char *user, const char *type)
 	return ul > 0 && ul <= USER_MAX && strnlen(type, TYPE_MAX + 1) <= TYPE_MAX;
 }
 
-int
-usage_lock(struct usage *u, int byte, int wait)
+/* fcntl(2) on one byte of the file: type F_WRLCK or F_UNLCK. */
+static int
+lock_byte(struct usage *u, int byte, short type, int cmd)
 {
 	struct flock	 fl;
 
 	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_WRLCK;
+	fl.l_type = type;
 	fl.l_whence = SEEK_SET;
 	fl.l_start = byte;
 	fl.l_len = 1;
-	while (fcntl(u->shm.fd, wait ? F_SETLKW : F_SETLK, &fl) == -1) {
+	return fcntl(u->shm.fd, cmd, &fl);
+}
+
+int
+usage_lock(struct usage *u, int byte, int wait)
+{
+	while (lock_byte(u, byte, F_WRLCK, wait ? F_SETLKW : F_SETLK) == -1) {
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN && errno != EACCES)
@@ -111,14 +118,7 @@ usage_lock(struct usage *u, int byte, int wait)
 void
 usage_unlock(struct usage *u, int byte)
 {
-	struct flock	 fl;
-
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_UNLCK;
-	fl.l_whence = SEEK_SET;
-	fl.l_start = byte;
-	fl.l_len = 1;
-	(void)fcntl(u->shm.fd, F_SETLK, &fl);
+	(void)lock_byte(u, byte, F_UNLCK, F_SETLK);
 }
 
 /* ---- count cells: keyed by names -------------------------------------- */
