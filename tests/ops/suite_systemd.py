@@ -78,7 +78,19 @@ def installed_units(tmp):
     """The units as `make install` writes them for this build (its paths
     instead of /usr/bin and /usr/sbin), and their manual pages on a
     MANPATH, so that verify finds every Documentation= page."""
-    repl = {"/usr/bin/idmint": harness.BIN, "/usr/sbin/idmint-reload": RELOAD}
+    # The unit's user runs them: copies in a directory it can reach (the
+    # checkout may sit under a private one, as `mktemp -d` makes it).
+    os.chmod(tmp, 0o755)
+    bindir = os.path.join(tmp, "bin")
+    os.makedirs(bindir)
+    os.chmod(bindir, 0o755)
+    repl = {}
+    for unit_path, ours in (("/usr/bin/idmint", harness.BIN),
+                            ("/usr/sbin/idmint-reload", RELOAD),
+                            ("/usr/sbin/idmintctl", harness.CTL)):
+        repl[unit_path] = os.path.join(bindir, os.path.basename(ours))
+        shutil.copy2(ours, repl[unit_path])
+        os.chmod(repl[unit_path], 0o755)
     for name in ("idmint.service", "idmint.socket", "idmint-sync.service"):
         with open(os.path.join(UNITS, name)) as f:
             text = f.read()
@@ -166,7 +178,8 @@ def serve_through_nginx(check, unit, sock_unit, pw, env_extra, repl, what, store
         r = harness.request(base, "GET", "/healthz")
         check(r.status == 200 and r.json == harness.HEALTHZ,
               "%s: /healthz through nginx: %d %r" % (what, r.status, r.body[:200]))
-        token = subprocess.run(["runuser", "-u", pw.pw_name, "--", harness.CTL, "-d",
+        ctl = repl["/usr/sbin/idmintctl"]
+        token = subprocess.run(["runuser", "-u", pw.pw_name, "--", ctl, "-d",
                                 store, "add", "unit_user"], capture_output=True,
                                text=True, timeout=60, env=env).stdout.strip()
         body = json.dumps({"username": "unit_user", "token": token, "type": "uuid"})
